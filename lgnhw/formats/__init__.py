@@ -1,0 +1,49 @@
+"""Model file formats. :func:`load_model` detects the format by content."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+from ..errors import FormatError
+from ..netlist import Netlist
+from .lgn import is_lgn, read_lgn, write_lgn
+
+__all__ = ["load_model", "detect_format", "read_lgn", "write_lgn"]
+
+
+def detect_format(path) -> str:
+    """Name of the format of the file at ``path``, judged by its bytes, not its name."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as err:
+        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
+    if not head:
+        raise FormatError(path, "file is empty")
+    if head.startswith(b"PK"):
+        if is_lgn(path):
+            return "lgn"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            raise FormatError(path, "truncated or corrupt zip archive") from None
+        if any(n.endswith("data.pkl") for n in names):
+            return "torch"
+        raise FormatError(path, "zip archive is neither a .lgn file nor a torch checkpoint")
+    if head[:1] == b"\x80":
+        return "torch"
+    raise FormatError(path, "unrecognised model format (expected .lgn or a torch.save checkpoint)")
+
+
+def load_model(path, **options) -> Netlist:
+    """Load any supported model file into a checked :class:`Netlist`."""
+    fmt = detect_format(path)
+    if fmt == "lgn":
+        net = read_lgn(path)
+    else:
+        from .difflogic import read_checkpoint
+        net = read_checkpoint(path, **options)
+    return net
