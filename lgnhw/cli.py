@@ -1,0 +1,157 @@
+"""The ``lgnhw`` command. Thin: parses arguments, calls the library, prints.
+
+Every command accepts ``--json`` and then prints exactly one JSON object on
+stdout; otherwise a human-readable table. Errors from the LgnhwError family
+print one line on stderr (``lgnhw: error: <file>: <problem>``) and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+from .errors import FormatError, LgnhwError
+
+__all__ = ["main"]
+
+
+# -- shared helpers ------------------------------------------------------------
+
+def _load(args):
+    from .formats import load_model
+    options = {}
+    if getattr(args, "wiring", None):
+        options["wiring"] = args.wiring
+    return load_model(args.model, **options)
+
+
+def _emit_result(args, result: dict, table: list[tuple[str, object]] | None = None) -> None:
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return
+    rows = table if table is not None else list(result.items())
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+def _load_npy(path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise FormatError(path, f"cannot read as a .npy array ({err})") from None
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", metavar="MODEL",
+                   help="model file: .lgn, difflogic torch.save checkpoint, ... (detected by content)")
+    p.add_argument("--wiring", metavar="FILE",
+                   help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
+
+
+# -- commands --------------------------------------------------------------------
+
+def cmd_inspect(args) -> int:
+    from .formats import detect_format
+    net = _load(args)
+    result = {
+        "format": detect_format(args.model),
+        "inputs": net.num_inputs,
+        "gates": net.num_gates,
+        "classes": net.num_classes,
+        "outputs": net.num_outputs,
+        "depth": net.depth,
+        "ops": net.op_counts(),
+    }
+    table = [(k, v) for k, v in result.items() if k != "ops"]
+    table += [(f"  {name}", n) for name, n in sorted(result["ops"].items(), key=lambda kv: -kv[1])]
+    _emit_result(args, result, table)
+    return 0
+
+
+def cmd_optimize(args) -> int:
+    from .formats import write_lgn
+    from .passes import optimize
+    net = _load(args)
+    t0 = time.perf_counter()
+    out, report = optimize(net)
+    seconds = time.perf_counter() - t0
+    write_lgn(out, args.output)
+    result = {
+        "gates_before": net.num_gates,
+        "gates_after": out.num_gates,
+        "passes": report,
+        "seconds": round(seconds, 4),
+        "output": args.output,
+    }
+    table = [("gates_before", net.num_gates), ("gates_after", out.num_gates),
+             ("kept", f"{out.num_gates / max(net.num_gates, 1):.1%}")]
+    table += [(f"  {p['name']}", f"-{p['gates_removed']} gates, {p['seconds']:.3f} s") for p in report]
+    table += [("seconds", f"{seconds:.3f}"), ("output", args.output)]
+    _emit_result(args, result, table)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .fileio import atomic_open
+    from .golden import predict
+    net = _load(args)
+    x = _load_npy(args.inputs)
+    if x.ndim != 2 or x.shape[1] != net.num_inputs:
+        raise FormatError(args.inputs, f"has shape {x.shape}, expected (N, {net.num_inputs}) encoded input bits")
+    if x.size and not np.isin(x, (0, 1)).all():
+        raise FormatError(args.inputs, "holds values other than 0 and 1 (expected encoded input bits)")
+    t0 = time.perf_counter()
+    counts, pred = predict(net, x.astype(np.uint8))
+    seconds = time.perf_counter() - t0
+    with atomic_open(args.out, "wb") as f:
+        np.savez(f, counts=counts, pred=pred)
+    _emit_result(args, {"n": int(x.shape[0]), "seconds": round(seconds, 4), "output": args.out})
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lgnhw", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help):
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        p.set_defaults(func=func)
+        return p
+
+    p = command("inspect", cmd_inspect, "show a model's size, depth and gate mix")
+    _model_arg(p)
+
+    p = command("optimize", cmd_optimize, "run the optimisation passes and write a .lgn")
+    _model_arg(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
+
+    p = command("predict", cmd_predict, "class scores and predictions of the golden model")
+    _model_arg(p)
+    p.add_argument("--inputs", required=True, metavar="X.npy", help="(N, inputs) array of 0/1 encoded input bits")
+    p.add_argument("--out", required=True, metavar="P.npz", help="writes counts (N, classes) and pred (N,)")
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LgnhwError as err:
+        print(f"lgnhw: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lgnhw: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
