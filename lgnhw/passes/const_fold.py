@@ -1,0 +1,14 @@
+"""Constant folding.
+
+Constant inputs are fixed into the op id, a gate reading one signal twice
+becomes a one-input function, and gates that compute a constant are replaced
+by it; outputs that become constant 1 move into their class's bias (constant
+0 outputs read signal 0), so every class score and the argmax are unchanged.
+"""
+
+from ..netlist import Netlist
+from .rewrite import rewrite, sweep_dead
+
+
+def const_fold(net: Netlist) -> Netlist:
+    return sweep_dead(rewrite(net, consts=True))

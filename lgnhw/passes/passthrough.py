@@ -1,0 +1,15 @@
+"""Pass-through elimination.
+
+Gates that compute ``A``, ``B`` (wires) or ``not A``, ``not B`` are removed:
+consumers read the source signal directly and absorb an inversion by
+rewriting their own op id (:func:`lgnhw.ops.negate_a` / ``negate_b``). An
+inverter that feeds an output directly is kept: a popcount bit cannot absorb
+it.
+"""
+
+from ..netlist import Netlist
+from .rewrite import rewrite, sweep_dead
+
+
+def passthrough(net: Netlist) -> Netlist:
+    return sweep_dead(rewrite(net, wires=True))

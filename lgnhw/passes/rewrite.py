@@ -1,0 +1,154 @@
+"""The shared machinery of the optimisation passes.
+
+Passes are pure functions ``Netlist -> (Netlist, stats)``. Most of them are
+one sweep of :func:`rewrite` over the gates in level order with a subset of
+local rules switched on. The sweep keeps, for every signal, an *alias*: the
+representative signal it equals and whether it equals its inverse. Because
+levels are visited in order, every gate sees its inputs' final aliases and
+one sweep reaches the local fixpoint; inverted aliases are absorbed into the
+consuming gate by rewriting its op id (never by adding a NOT gate).
+
+:func:`sweep_dead` then keeps the gates that reach an output (mark over
+levels, from the top) and renumbers everything once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..netlist import CONST0, CONST1, FIRST_INPUT, Netlist
+
+__all__ = ["rewrite", "live_gates", "sweep_dead"]
+
+
+def _as_slice(group: np.ndarray):
+    """A level's gate indices as a slice when contiguous (the common, faster case)."""
+    if group.size and int(group[-1]) - int(group[0]) + 1 == group.size:
+        return slice(int(group[0]), int(group[-1]) + 1)
+    return group
+
+
+def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
+            hashing: bool = False) -> Netlist:
+    """One level-ordered sweep applying the enabled local rules.
+
+    consts
+        an input that is a constant is fixed in the op (``fix_a``/``fix_b``);
+        a gate reading the same signal twice becomes a function of one input;
+        a gate that computes a constant is replaced by that constant.
+    wires
+        a gate that computes ``x`` or ``not x`` of one input is replaced by
+        that input, inverted if needed (consumers absorb the inversion).
+    hashing
+        gates of equal function on equal inputs (commutativity aware) are
+        merged; a gate computing the complement of another is replaced by the
+        other, inverted.
+
+    The result still holds every gate (rewritten); run :func:`sweep_dead` to
+    drop the ones no output needs.
+    """
+    first = net.first_gate
+    alias = np.arange(net.num_signals, dtype=np.int64)
+    inv = np.zeros(net.num_signals, dtype=bool)
+    op = net.op.astype(np.int64)
+    a = net.a.astype(np.int64)
+    b = net.b.astype(np.int64)
+
+    for group in net.level_groups:
+        sel = _as_slice(group)
+        sig = first + (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else group)
+        ga, ia = alias[a[sel]], inv[a[sel]]
+        gb, ib = alias[b[sel]], inv[b[sel]]
+        o = op[sel]
+        o = np.where(ia, ops.negate_a(o), o)
+        o = np.where(ib, ops.negate_b(o), o)
+
+        if consts:
+            ca, cb = ga <= CONST1, gb <= CONST1
+            o = np.where(ca, ops.fix_a(o, ga & 1), o)
+            o = np.where(cb, ops.fix_b(o, gb & 1), o)
+            ga, gb = np.where(ca, gb, ga), np.where(cb, ga, gb)
+            same = ga == gb
+            o = np.where(same, ops.same_inputs(o), o)
+
+        dep_a, dep_b = ops.depends_on_a(o), ops.depends_on_b(o)
+        # Tidy single-input gates so that the input they read is input a.
+        only_b = dep_b & ~dep_a
+        o = np.where(only_b, ops.swap_inputs(o), o)
+        ga, gb = np.where(only_b, gb, ga), np.where(only_b, ga, gb)
+        single = dep_a ^ dep_b
+        gb = np.where(single, ga, gb)
+        op[sel], a[sel], b[sel] = o, ga, gb
+
+        done = np.zeros(sig.size, dtype=bool)
+        if consts:
+            const = ~(dep_a | dep_b)
+            alias[sig[const]] = np.where(o[const] == ops.ONE, CONST1, CONST0)
+            done |= const
+        if wires:
+            # A single-input gate is now op A (3) or not A (12) reading ga.
+            alias[sig[single]] = ga[single]
+            inv[sig[single]] = o[single] == ops.NOT_A
+            done |= single
+        if hashing:
+            cand = np.flatnonzero(~done)
+            if cand.size > 1:
+                ka, kb, ko = ga[cand], gb[cand], o[cand]
+                swap = ka > kb
+                ko = np.where(swap, ops.swap_inputs(ko), ko)
+                ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
+                neg = ko > ops.negate_output(ko)
+                ko = np.where(neg, ops.negate_output(ko), ko)
+                keys = np.stack([ka, kb, ko], axis=1)
+                _, first_idx, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+                rep = first_idx[inverse.reshape(-1)]
+                dup = rep != np.arange(cand.size)
+                alias[sig[cand[dup]]] = sig[cand[rep[dup]]]
+                inv[sig[cand[dup]]] = neg[dup] ^ neg[rep[dup]]
+
+    # Outputs follow non-inverted aliases; a constant-1 output becomes bias.
+    out = net.outputs.astype(np.int64)
+    target, flip = alias[out], inv[out]
+    new_out = np.where(flip, out, target)
+    bias = net.bias.copy()
+    ones = new_out == CONST1
+    if ones.any():
+        cls = np.flatnonzero(ones) // net.group_size
+        np.add.at(bias, cls, 1)
+        new_out[ones] = CONST0
+    return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)
+
+
+def live_gates(net: Netlist) -> np.ndarray:
+    """Boolean mask (G,) of the gates some output depends on (mark over levels, top down)."""
+    live = np.zeros(net.num_signals, dtype=bool)
+    live[net.outputs] = True
+    first = net.first_gate
+    for group in reversed(net.level_groups):
+        sel = _as_slice(group)
+        if isinstance(sel, slice):
+            mask = live[first + sel.start:first + sel.stop]
+            if not mask.any():
+                continue
+            live[net.a[sel][mask]] = True
+            live[net.b[sel][mask]] = True
+        else:
+            g = group[live[first + group]]
+            live[net.a[g]] = True
+            live[net.b[g]] = True
+    return live[first:]
+
+
+def sweep_dead(net: Netlist) -> Netlist:
+    """Drop gates no output depends on; renumber signals once."""
+    keep = live_gates(net)
+    if keep.all():
+        return net
+    first = net.first_gate
+    remap = np.empty(net.num_signals, dtype=np.int64)
+    remap[:first] = np.arange(first)
+    kept = np.flatnonzero(keep)
+    remap[first + kept] = first + np.arange(kept.size)
+    return net.replace(op=net.op[kept], a=remap[net.a[kept]], b=remap[net.b[kept]],
+                       outputs=remap[net.outputs])

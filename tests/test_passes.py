@@ -1,0 +1,149 @@
+"""Every pass preserves the function; liveness agrees with a networkx reference."""
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from lgnhw import Netlist
+from lgnhw.golden import class_counts
+from lgnhw.passes import PIPELINE, const_fold, dead_gates, optimize, passthrough, strash
+from lgnhw.passes.rewrite import live_gates
+from lgnhw.randnet import random_dag, random_layered
+
+PASSES = [dead_gates, const_fold, passthrough, strash]
+
+
+@st.composite
+def netlists(draw, max_inputs=6, max_gates=80):
+    """Random DAGs with skip connections, constants, duplicates and wires."""
+    n_in = draw(st.integers(1, max_inputs))
+    n_gates = draw(st.integers(0, max_gates))
+    classes = draw(st.integers(1, 4))
+    group = draw(st.integers(1, 5))
+    ops_, a, b = [], [], []
+    for g in range(n_gates):
+        hi = 2 + n_in + g - 1
+        ops_.append(draw(st.integers(0, 15)))
+        a.append(draw(st.integers(0, hi)))
+        b.append(draw(st.integers(0, hi)))
+    n_sig = 2 + n_in + n_gates
+    outputs = draw(st.lists(st.integers(0, n_sig - 1), min_size=classes * group, max_size=classes * group))
+    bias = draw(st.lists(st.integers(0, 3), min_size=classes, max_size=classes))
+    return Netlist(n_in, ops_, a, b, outputs, classes, bias=bias).check()
+
+
+def all_inputs(n):
+    return np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.uint8)
+
+
+def assert_same_function(before, after):
+    x = all_inputs(before.num_inputs)
+    assert np.array_equal(class_counts(before, x), class_counts(after, x))
+
+
+@pytest.mark.parametrize("fn", PASSES, ids=lambda f: f.__name__)
+@settings(max_examples=150, deadline=None)
+@given(net=netlists())
+def test_each_pass_preserves_function_exhaustively(fn, net):
+    out = fn(net)
+    out.check()
+    assert out.num_gates <= net.num_gates
+    assert_same_function(net, out)
+    # Pure: the input netlist is untouched (arrays are read-only, so this also
+    # guards against in-place tricks through views).
+    assert not net.op.flags.writeable
+
+
+@settings(max_examples=150, deadline=None)
+@given(net=netlists())
+def test_pipeline_preserves_function_and_reaches_fixpoint(net):
+    out, report = optimize(net, check=True)
+    assert_same_function(net, out)
+    assert sum(p["gates_removed"] for p in report) == net.num_gates - out.num_gates
+    again, _ = optimize(out)
+    assert again.num_gates == out.num_gates
+
+
+def test_pipeline_on_larger_random_dags():
+    rng = np.random.default_rng(7)
+    for seed in range(10):
+        net = random_dag(40, 3000, 60, 6, seed=seed, const_prob=0.02, bias_max=2)
+        out, _ = optimize(net, check=True)
+        x = rng.integers(0, 2, (2000, 40), dtype=np.uint8)
+        assert np.array_equal(class_counts(net, x), class_counts(out, x))
+
+
+def networkx_live(net):
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.num_signals))
+    gates = np.arange(net.first_gate, net.num_signals)
+    g.add_edges_from(zip(net.a.tolist(), gates.tolist()))
+    g.add_edges_from(zip(net.b.tolist(), gates.tolist()))
+    live = set(net.outputs.tolist())
+    for o in net.outputs.tolist():
+        live |= nx.ancestors(g, o)
+    return np.array([s in live for s in gates.tolist()], dtype=bool)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_liveness_matches_networkx(seed):
+    net = random_dag(10, 400, 8, 2, seed=seed, window=None if seed % 2 else 30)
+    assert np.array_equal(live_gates(net), networkx_live(net))
+
+
+@settings(max_examples=100, deadline=None)
+@given(net=netlists())
+def test_liveness_matches_networkx_property(net):
+    assert np.array_equal(live_gates(net), networkx_live(net))
+
+
+def test_constant_outputs_fold_into_bias():
+    # class 0: (x0 or not x0) = 1, x0 ; class 1: (x0 and not x0) = 0, x1
+    net = Netlist(2, [7, 1], [2, 2], [2, 2], [4, 2, 5, 3], 2, bias=[0, 2])
+    net = net.replace(op=[11, 2])  # a or not b with a==b -> 1 ; a and not b with a==b -> 0
+    out, _ = optimize(net)
+    assert out.num_gates == 0
+    assert list(out.bias) == [1, 2] and list(out.outputs) == [0, 2, 0, 3]
+    assert_same_function(net, out)
+
+
+def test_not_is_absorbed_into_consumer_op():
+    # g0 = not x0 ; g1 = g0 and x1  ->  one gate: (not x0) and x1 = op 4
+    net = Netlist(2, [12, 1], [2, 4], [2, 3], [5], 1)
+    out, _ = optimize(net)
+    assert out.num_gates == 1 and int(out.op[0]) == 4
+    assert list(out.a) == [2] and list(out.b) == [3]
+
+
+def test_inverter_feeding_an_output_is_kept():
+    net = Netlist(1, [12], [2], [2], [3], 1)
+    out, _ = optimize(net)
+    assert out.num_gates == 1 and int(out.op[0]) == 12
+    assert_same_function(net, out)
+
+
+def test_strash_merges_commuted_and_complemented_gates():
+    # and(x0,x1), and(x1,x0), nand(x0,x1): one gate left, outputs keep their values
+    net = Netlist(2, [1, 1, 14, 6, 6], [2, 3, 2, 4, 4], [3, 2, 3, 5, 6], [7, 8], 1)
+    out = strash(net)
+    assert out.num_gates < net.num_gates
+    assert_same_function(net, out)
+    merged, _ = optimize(net)
+    # xor(and, and') = 0 and xor(and, nand) = 1: both outputs fold, into the bias
+    assert merged.num_gates == 0 and list(merged.bias) == [1]
+    assert_same_function(net, merged)
+
+
+def test_passes_are_explicit_and_ordered():
+    assert [name for name, _ in PIPELINE] == ["dead_gates", "const_fold", "passthrough", "strash"]
+
+
+def test_layered_model_keeps_outputs_and_order():
+    net = random_layered(30, [200, 200, 100], 10, seed=2)
+    out, _ = optimize(net, check=True)
+    assert out.num_outputs == net.num_outputs and out.num_classes == net.num_classes
+    x = np.random.default_rng(0).integers(0, 2, (500, 30), dtype=np.uint8)
+    assert np.array_equal(class_counts(net, x), class_counts(out, x))
