@@ -1,0 +1,101 @@
+"""The lgnhw command, run as users run it (a subprocess): JSON contract and errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lgnhw import write_lgn
+from lgnhw.randnet import random_dag, random_layered
+
+
+def lgnhw(*args):
+    return subprocess.run([sys.executable, "-m", "lgnhw.cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def ok_json(*args):
+    res = lgnhw(*args, "--json")
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "m.lgn"
+    write_lgn(random_layered(24, [300, 300, 200], 10, seed=4), path)
+    return path
+
+
+def test_inspect_json(model):
+    info = ok_json("inspect", model)
+    assert info["format"] == "lgn"
+    assert (info["inputs"], info["gates"], info["classes"], info["depth"]) == (24, 800, 10, 3)
+    assert sum(info["ops"].values()) == 800
+
+
+def test_optimize_then_predict_agree(model, tmp_path):
+    out = tmp_path / "opt.lgn"
+    res = ok_json("optimize", model, "-o", out)
+    assert res["gates_before"] == 800 and 0 < res["gates_after"] < 800
+    assert {p["name"] for p in res["passes"]} == {"dead_gates", "const_fold", "passthrough", "strash"}
+    assert sum(p["gates_removed"] for p in res["passes"]) == 800 - res["gates_after"]
+    x = np.random.default_rng(0).integers(0, 2, (3000, 24), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", x)
+    for m, p in ((model, "p0.npz"), (out, "p1.npz")):
+        assert ok_json("predict", m, "--inputs", tmp_path / "x.npy", "--out", tmp_path / p)["n"] == 3000
+    p0, p1 = np.load(tmp_path / "p0.npz"), np.load(tmp_path / "p1.npz")
+    assert p0["counts"].shape == (3000, 10)
+    assert np.array_equal(p0["counts"], p1["counts"]) and np.array_equal(p0["pred"], p1["pred"])
+
+
+def test_human_output_is_a_table(model):
+    res = lgnhw("inspect", model)
+    assert res.returncode == 0 and "gates" in res.stdout and "{" not in res.stdout
+
+
+def assert_one_line_error(res, path, words):
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert str(path) in lines[0] and words in lines[0] and "Traceback" not in res.stderr
+    assert res.stdout == ""
+
+
+def test_missing_model(tmp_path):
+    assert_one_line_error(lgnhw("inspect", tmp_path / "nope.lgn"), tmp_path / "nope.lgn", "cannot read")
+
+
+def test_truncated_model(model, tmp_path):
+    bad = tmp_path / "bad.lgn"
+    bad.write_bytes(model.read_bytes()[:300])
+    assert_one_line_error(lgnhw("optimize", bad, "-o", tmp_path / "o.lgn"), bad, "truncated")
+    assert not (tmp_path / "o.lgn").exists()
+
+
+def test_predict_bad_inputs(model, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((5, 3)))
+    assert_one_line_error(lgnhw("predict", model, "--inputs", tmp_path / "x.npy", "--out", tmp_path / "p.npz"),
+                          tmp_path / "x.npy", "expected (N, 24)")
+    np.save(tmp_path / "y.npy", np.full((5, 24), 2))
+    assert_one_line_error(lgnhw("predict", model, "--inputs", tmp_path / "y.npy", "--out", tmp_path / "p.npz"),
+                          tmp_path / "y.npy", "other than 0 and 1")
+    (tmp_path / "z.npy").write_bytes(b"garbage")
+    assert_one_line_error(lgnhw("predict", model, "--inputs", tmp_path / "z.npy", "--out", tmp_path / "p.npz"),
+                          tmp_path / "z.npy", "cannot read")
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_outputs_are_byte_identical(model, tmp_path):
+    for name in ("a.lgn", "b.lgn"):
+        ok_json("optimize", model, "-o", tmp_path / name)
+    assert (tmp_path / "a.lgn").read_bytes() == (tmp_path / "b.lgn").read_bytes()
+
+
+def test_dag_with_bias_survives_cli_roundtrip(tmp_path):
+    net = random_dag(6, 100, 12, 4, seed=9, const_prob=0.1, bias_max=3)
+    write_lgn(net, tmp_path / "d.lgn")
+    res = ok_json("optimize", tmp_path / "d.lgn", "-o", tmp_path / "e.lgn")
+    assert res["gates_after"] <= res["gates_before"]
