@@ -40,7 +40,7 @@ def test_optimize_then_predict_agree(model, tmp_path):
     out = tmp_path / "opt.lgn"
     res = ok_json("optimize", model, "-o", out)
     assert res["gates_before"] == 800 and 0 < res["gates_after"] < 800
-    assert {p["name"] for p in res["passes"]} == {"dead_gates", "const_fold", "passthrough", "strash"}
+    assert {p["name"] for p in res["passes"]} == {"dead_gates", "const_fold", "passthrough", "strash", "collapse"}
     assert sum(p["gates_removed"] for p in res["passes"]) == 800 - res["gates_after"]
     x = np.random.default_rng(0).integers(0, 2, (3000, 24), dtype=np.uint8)
     np.save(tmp_path / "x.npy", x)

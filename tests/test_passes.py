@@ -9,11 +9,11 @@ from hypothesis import given, settings, strategies as st
 
 from lgnhw import Netlist
 from lgnhw.golden import class_counts
-from lgnhw.passes import PIPELINE, const_fold, dead_gates, optimize, passthrough, strash
+from lgnhw.passes import PIPELINE, collapse, const_fold, dead_gates, optimize, passthrough, strash
 from lgnhw.passes.rewrite import live_gates
 from lgnhw.randnet import random_dag, random_layered
 
-PASSES = [dead_gates, const_fold, passthrough, strash]
+PASSES = [dead_gates, const_fold, passthrough, strash, collapse]
 
 
 @st.composite
@@ -138,7 +138,7 @@ def test_strash_merges_commuted_and_complemented_gates():
 
 
 def test_passes_are_explicit_and_ordered():
-    assert [name for name, _ in PIPELINE] == ["dead_gates", "const_fold", "passthrough", "strash"]
+    assert [name for name, _ in PIPELINE] == ["dead_gates", "const_fold", "passthrough", "strash", "collapse"]
 
 
 def test_layered_model_keeps_outputs_and_order():
@@ -147,3 +147,12 @@ def test_layered_model_keeps_outputs_and_order():
     assert out.num_outputs == net.num_outputs and out.num_classes == net.num_classes
     x = np.random.default_rng(0).integers(0, 2, (500, 30), dtype=np.uint8)
     assert np.array_equal(class_counts(net, x), class_counts(out, x))
+
+
+def test_collapse_two_level_pairs():
+    # g1 = x0 and x1 ; g2 = g1 or x1  (= x1): collapses to one gate on (x0, x1)
+    # g3 = x0 xor x1 ; g4 = g3 and g1-like on swapped inputs -> one gate
+    net = Netlist(2, [1, 7, 6, 1, 4], [2, 4, 2, 3, 6], [3, 3, 3, 2, 7], [5, 8], 1)
+    out = collapse(net)
+    assert out.num_gates == 2
+    assert_same_function(net, out)

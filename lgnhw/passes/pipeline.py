@@ -7,6 +7,7 @@ import os
 import time
 
 from ..netlist import Netlist
+from .collapse import collapse
 from .const_fold import const_fold
 from .dead_gates import dead_gates
 from .passthrough import passthrough
@@ -22,6 +23,7 @@ PIPELINE = (
     ("const_fold", const_fold),
     ("passthrough", passthrough),
     ("strash", strash),
+    ("collapse", collapse),
 )
 
 MAX_ROUNDS = 32

@@ -29,8 +29,38 @@ def _as_slice(group: np.ndarray):
     return group
 
 
+def _collapse(o, ga, gb, op, a, b, first):
+    """Rewrite gates whose inputs reach at most two distinct signals one level down.
+
+    ``g = o(x, y)`` where ``x = f(p, q)`` and ``y`` is ``p`` or ``q`` (or
+    ``y = h(p, q)``, or the mirror case) is a function of ``p`` and ``q``
+    alone, so it is one gate reading ``p`` and ``q`` directly.
+    """
+    xg, yg = ga >= first, gb >= first
+    xi, yi = np.where(xg, ga - first, 0), np.where(yg, gb - first, 0)
+    pa, qa, oa = np.where(xg, a[xi], -1), np.where(xg, b[xi], -1), op[xi]
+    pb, qb, ob = np.where(yg, a[yi], -1), np.where(yg, b[yi], -1), op[yi]
+    both = xg & yg & (((pa == pb) & (qa == qb)) | ((pa == qb) & (qa == pb)))
+    left = ~both & xg & ((gb == pa) | (gb == qa))
+    right = ~both & ~left & yg & ((ga == pb) | (ga == qb))
+    hit = both | left | right
+    if not hit.any():
+        return o, ga, gb
+    u = np.where(right, pb, pa)
+    v = np.where(right, qb, qa)
+    table = np.zeros_like(o)
+    for U in (0, 1):
+        for V in (0, 1):
+            pick = lambda s: np.where(s == u, U, V)  # noqa: E731 - value of u or v
+            x_val = np.where(right, pick(ga), ops.evaluate(oa, U, V))
+            y_val = np.where(both, ops.evaluate(ob, pick(pb), pick(qb)),
+                             np.where(left, pick(gb), ops.evaluate(ob, U, V)))
+            table |= ops.evaluate(o, x_val, y_val) << (3 - (2 * U + V))
+    return np.where(hit, table, o), np.where(hit, u, ga), np.where(hit, v, gb)
+
+
 def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
-            hashing: bool = False) -> Netlist:
+            hashing: bool = False, collapse: bool = False) -> Netlist:
     """One level-ordered sweep applying the enabled local rules.
 
     consts
@@ -44,6 +74,9 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         gates of equal function on equal inputs (commutativity aware) are
         merged; a gate computing the complement of another is replaced by the
         other, inverted.
+    collapse
+        a gate whose inputs depend on only two distinct signals one level
+        down becomes one gate reading those two signals (see :func:`_collapse`).
 
     The result still holds every gate (rewritten); run :func:`sweep_dead` to
     drop the ones no output needs.
@@ -63,6 +96,9 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         o = op[sel]
         o = np.where(ia, ops.negate_a(o), o)
         o = np.where(ib, ops.negate_b(o), o)
+
+        if collapse:
+            o, ga, gb = _collapse(o, ga, gb, op, a, b, first)
 
         if consts:
             ca, cb = ga <= CONST1, gb <= CONST1
