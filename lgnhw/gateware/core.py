@@ -1,0 +1,107 @@
+"""LgnCore: the pipelined LGN classifier with stream interfaces."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..errors import LgnhwError
+from ..netlist import Netlist
+from .argmax import Argmax
+from .layers import GateNetwork
+from .plan import Plan, check_pipeline_every
+from .popcount import Popcount
+
+__all__ = ["LgnCore", "output_layout"]
+
+
+def output_layout(plan: Plan) -> data.StructLayout:
+    """``{"cls": unsigned(CW), "counts": ArrayLayout(unsigned(NW), C)}``."""
+    return data.StructLayout({
+        "cls": unsigned(plan.class_width),
+        "counts": data.ArrayLayout(unsigned(plan.count_width), plan.num_classes),
+    })
+
+
+class LgnCore(wiring.Component):
+    """A logic gate network classifier: gate network -> popcount per class -> argmax.
+
+    Ports (see HW_CONTRACT): ``i`` (In stream of ``unsigned(num_inputs)``;
+    netlist input ``j`` is payload bit ``j``) and ``o`` (Out stream of
+    ``StructLayout({"cls", "counts"})``). With ``always_ready=True`` neither
+    stream has a ready signal and the core never stalls.
+
+    ``pipeline_every`` K: a register rank after every K logic levels (gate,
+    adder and compare levels; see :mod:`lgnhw.gateware.plan`); K=0 is fully
+    combinational. One enable advances the whole pipeline: it stalls while
+    ``o.valid & ~o.ready``; bubbles travel as invalid slots.
+
+    ``latency`` (attribute) = :func:`lgnhw.gateware.plan.latency`: cycles from
+    an input transfer to its result on ``o`` (with ``o.ready`` high),
+    ``ceil((depth + adder_levels + compare_levels) / K)``, 0 for K=0.
+    """
+
+    def __init__(self, netlist: Netlist, pipeline_every: int = 1, always_ready: bool = False):
+        try:
+            if not isinstance(netlist, Netlist):
+                raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
+            pipeline_every = check_pipeline_every(pipeline_every)
+            if not isinstance(always_ready, bool):
+                raise LgnhwError(f"always_ready must be True or False, not {always_ready!r}")
+        except LgnhwError:
+            self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
+            raise
+        self._net = netlist
+        self.pipeline_every = pipeline_every
+        self.always_ready = always_ready
+        self.plan = Plan.build(netlist, pipeline_every)
+        self.latency = self.plan.latency
+        super().__init__({
+            "i": In(stream.Signature(unsigned(netlist.num_inputs), always_ready=always_ready)),
+            "o": Out(stream.Signature(output_layout(self.plan), always_ready=always_ready)),
+        })
+
+    def ports(self) -> list:
+        """Top-level port signals (for ``amaranth.back.verilog.convert(..., ports=)``)."""
+        ports = [self.i.payload, self.i.valid, self.o.payload.as_value(), self.o.valid]
+        if not self.always_ready:
+            ports += [self.i.ready, self.o.ready]
+        return ports
+
+    def elaborate(self, platform):
+        m = Module()
+        plan, net = self.plan, self._net
+        en = Signal()
+        if self.always_ready:
+            m.d.comb += en.eq(1)
+        elif self.latency == 0:
+            m.d.comb += [en.eq(1), self.i.ready.eq(self.o.ready)]
+        else:
+            m.d.comb += [en.eq(self.o.ready | ~self.o.valid), self.i.ready.eq(en)]
+
+        m.submodules.gates = gates = GateNetwork(net, plan.pipeline_every, schedule=plan.gates)
+        m.d.comb += [gates.x.eq(self.i.payload), gates.en.eq(en)]
+
+        m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width,
+                                              plan.pipeline_every, phase=plan.arg_phase)
+        m.d.comb += argmax.en.eq(en)
+        for c, (bits, const) in enumerate(zip(plan.leaves, plan.constants.tolist())):
+            pop = Popcount(int(bits.size), int(const), plan.pipeline_every, width=plan.count_width,
+                           levels=plan.adder_levels, phase=plan.pop_phase)
+            m.submodules[f"popcount{c}"] = pop
+            m.d.comb += [pop.bits.eq(Cat(gates.y[j] for j in bits.tolist())), pop.en.eq(en),
+                         argmax.counts[c].eq(pop.count)]
+        m.d.comb += [self.o.payload.cls.eq(argmax.cls), self.o.payload.counts.eq(argmax.counts_out)]
+
+        if self.latency == 0:
+            m.d.comb += self.o.valid.eq(self.i.valid)
+            # Keep clk/rst as ports in every variant (the contract's port list).
+            anchor = Signal(name="clk_anchor")
+            m.d.sync += anchor.eq(0)
+        else:
+            valid = Signal(self.latency)
+            with m.If(en):
+                m.d.sync += valid.eq(Cat(self.i.valid, valid[:-1]))
+            m.d.comb += self.o.valid.eq(valid[-1])
+        return m

@@ -1,0 +1,92 @@
+"""The gate network as one pipelined Amaranth component."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..errors import LgnhwError
+from ..netlist import FIRST_INPUT, Netlist
+from .plan import GateSchedule, check_pipeline_every
+
+__all__ = ["GateNetwork", "gate_expr"]
+
+
+def gate_expr(op: int, a, b):
+    """Amaranth expression of difflogic op ``op`` on one-bit values ``a``, ``b``."""
+    op = int(op)
+    table = (
+        lambda: Const(0, 1), lambda: a & b, lambda: a & ~b, lambda: a,
+        lambda: ~a & b, lambda: b, lambda: a ^ b, lambda: a | b,
+        lambda: ~(a | b), lambda: ~(a ^ b), lambda: ~b, lambda: a | ~b,
+        lambda: ~a, lambda: ~a | b, lambda: ~(a & b), lambda: Const(1, 1),
+    )
+    return table[op]()
+
+
+class GateNetwork(wiring.Component):
+    """Pipelined gate network of a :class:`~lgnhw.Netlist`.
+
+    Ports: ``x`` (In, one bit per netlist input), ``en`` (In, advance the
+    pipeline), ``y`` (Out, one bit per netlist output, in ``net.outputs``
+    order). A register rank sits after every gate level ``l`` with
+    ``(l + phase) % pipeline_every == 0`` (see :mod:`lgnhw.gateware.plan`);
+    signals read in later stages are carried by delay registers.
+
+    ``latency`` (attribute): cycles (enabled clocks) from ``x`` to ``y``.
+    """
+
+    def __init__(self, netlist: Netlist, pipeline_every: int = 1, phase: int | None = None,
+                 schedule: GateSchedule | None = None):
+        try:
+            if not isinstance(netlist, Netlist):
+                raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
+            pipeline_every = check_pipeline_every(pipeline_every)
+            if netlist.num_inputs < 1:
+                raise LgnhwError("the netlist has no inputs; a hardware core needs at least one input bit")
+        except LgnhwError:
+            self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
+            raise
+        self._net = netlist
+        self._schedule = schedule if schedule is not None else GateSchedule.build(netlist, pipeline_every, phase)
+        self.latency = self._schedule.latency
+        super().__init__({
+            "x": In(netlist.num_inputs),
+            "en": In(1),
+            "y": Out(netlist.num_outputs),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        net, sch = self._net, self._schedule
+        stage = sch.stage.tolist()
+        last = sch.last.tolist()
+        versions: list = [None] * net.num_signals  # per signal: [value at stage, +1, ...]
+
+        def read(sig, at):
+            if sig < FIRST_INPUT:
+                return Const(sig, 1)
+            return versions[sig][at - stage[sig]]
+
+        def make(sig, value, name):
+            chain = [value]
+            for k in range(1, last[sig] - stage[sig] + 1):
+                reg = Signal(name=f"{name}_d{k}", reset_less=True)
+                with m.If(self.en):
+                    m.d.sync += reg.eq(chain[-1])
+                chain.append(reg)
+            versions[sig] = chain
+
+        for j in range(net.num_inputs):
+            make(FIRST_INPUT + j, self.x[j], f"in{j}")
+        ops, aa, bb = net.op.tolist(), net.a.tolist(), net.b.tolist()
+        for g in range(net.num_gates):
+            sig = net.first_gate + g
+            wire = Signal(name=f"g{g}")
+            t = stage[sig]
+            m.d.comb += wire.eq(gate_expr(ops[g], read(aa[g], t), read(bb[g], t)))
+            make(sig, wire, f"g{g}")
+        for j, sig in enumerate(net.outputs.tolist()):
+            m.d.comb += self.y[j].eq(read(sig, sch.out_stage))
+        return m
