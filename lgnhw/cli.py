@@ -114,6 +114,20 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train_to_file
+    config = TrainConfig(layers=tuple(args.layers), thermometer=args.thermometer, tau=args.tau,
+                         epochs=args.epochs, seed=args.seed, lr=args.lr,
+                         batch_size=args.batch_size, threads=args.threads)
+    result = train_to_file(args.dataset, args.output, config)
+    table = [("dataset", result["dataset"]), ("layers", " ".join(map(str, result["layers"]))),
+             ("gates", result["gates"]), ("train_accuracy", f"{result['train_accuracy']:.4f}"),
+             ("test_accuracy", f"{result['test_accuracy']:.4f}"), ("seconds", f"{result['seconds']:.1f}"),
+             ("output", result["output"])]
+    _emit_result(args, result, table)
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(p)
     p.add_argument("--inputs", required=True, metavar="X.npy", help="(N, inputs) array of 0/1 encoded input bits")
     p.add_argument("--out", required=True, metavar="P.npz", help="writes counts (N, classes) and pred (N,)")
+
+    p = command("train", cmd_train, "train a logic gate network (needs the 'train' extra) and write a .lgn")
+    p.add_argument("--dataset", default="digits", metavar="digits|FILE.npz",
+                   help="'digits' (scikit-learn, fixed split) or an .npz with X, y [, X_test, y_test]")
+    p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 500, 500], metavar="N",
+                   help="gates per layer; the last width must be divisible by the classes")
+    p.add_argument("--thermometer", type=int, default=3, metavar="T", help="thresholds per input feature")
+    p.add_argument("--tau", type=float, default=10.0, help="GroupSum temperature")
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (fixed for reproducible results)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
 
     return parser
 
