@@ -35,6 +35,12 @@ def detect_format(path) -> str:
         raise FormatError(path, "zip archive is neither a .lgn file nor a torch checkpoint")
     if head[:1] == b"\x80":
         return "torch"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        from .torchlogix import is_torchlogix_json
+        if is_torchlogix_json(path):
+            return "torchlogix"
+        raise FormatError(path, "JSON file is not a torchlogix circuit "
+                                "(no 'gates' with 'n_inputs' or 'sum_nodes' keys)")
     raise FormatError(path, "unrecognised model format (expected .lgn or a torch.save checkpoint)")
 
 
@@ -43,6 +49,9 @@ def load_model(path, **options) -> Netlist:
     fmt = detect_format(path)
     if fmt == "lgn":
         net = read_lgn(path)
+    elif fmt == "torchlogix":
+        from .torchlogix import read_torchlogix
+        net = read_torchlogix(path, **options)
     else:
         from .difflogic import read_checkpoint
         net = read_checkpoint(path, **options)
