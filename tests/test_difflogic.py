@@ -124,6 +124,7 @@ def test_checkpoint_equals_live_model_and_forward(tmp_path, fmt):
 def test_gpu_checkpoint_loads_like_cpu(tmp_path, fmt):
     model = fx.make_model(seed=5, implementation="cuda")
     layer = model[1]
+    model[2].device = torch.device("cuda", 0)          # a torch.device object, as some users pass
     assert layer.implementation == "cuda" and layer.given_x_indices_of_y.numel() == 2 * layer.out_dim
     cpu = fx.save(model, tmp_path / "cpu.pt", **fmt)
     gpu = fx.save(model, tmp_path / "gpu.pt", cuda=True, **fmt)
@@ -151,6 +152,23 @@ def test_non_contiguous_and_bfloat16_weights(tmp_path):
     assert_same_netlist(net, from_module(model))
     x, bits = fx.random_inputs(model, 200)
     np.testing.assert_array_equal(predict(net, bits)[0], fx.reference_forward(model, x)[0])
+
+
+def test_pickle_protocol_4_and_nested_sequential(tmp_path):
+    model = fx.make_model(seed=6)
+    nested = torch.nn.Sequential(model[0], torch.nn.Sequential(model[1], model[2]), model[3], model[4])
+    path = tmp_path / "p4.pt"
+    torch.save(nested, path, pickle_protocol=4)
+    assert "STACK_GLOBAL" in {op.name for op, _, _ in _main_pickle_ops(data_pkl(path), False)}
+    assert_same_netlist(read_checkpoint(path), from_module(model))
+
+
+def test_self_containing_sequential_is_refused():
+    from lgnhw.formats.torch_pickle import MODULE_CLASSES
+    seq = MODULE_CLASSES[0]()
+    seq.__setstate__({"_modules": {"0": seq}})
+    with pytest.raises(FormatError, match="nested deeper than"):
+        from_module(seq)
 
 
 def test_nested_checkpoint_dict_with_model(tmp_path):

@@ -96,16 +96,24 @@ def _kind(layer) -> str:
     return "?"
 
 
-def _flatten(model, prefix=""):
+_MAX_NESTING = 64
+
+
+def _flatten(model, fail, prefix="", depth=0):
     """Leaf layers of a (nested) Sequential, in order, with their dotted names."""
     kids = _children(model)
     if kids is None:
-        return None
+        if depth == 0:
+            fail(f"the model is a {_short(model)}, expected a torch.nn.Sequential of difflogic "
+                 "LogicLayers ending in GroupSum")
+        fail(f"layer '{prefix[:-1]}' ({_short(model)}) has no list of sub-modules")
+    if depth > _MAX_NESTING:
+        fail(f"Sequential containers nested deeper than {_MAX_NESTING} levels (or a cycle)")
     out = []
     for name, child in kids:
         full = f"{prefix}{name}"
         if _kind(child) == "Sequential":
-            out.extend(_flatten(child, full + ".") or [])
+            out.extend(_flatten(child, fail, full + ".", depth + 1))
         else:
             out.append((full, child))
     return out
@@ -138,10 +146,7 @@ def _read_layers(model, where, need_weights=True) -> _Layers:
     def fail(problem):
         raise FormatError(where, problem)
 
-    leaves = _flatten(model)
-    if leaves is None:
-        fail(f"the model is a {_short(model)}, expected a torch.nn.Sequential of difflogic "
-             "LogicLayers ending in GroupSum")
+    leaves = _flatten(model, fail)
     layers, names = [], []
     width = None
     num_inputs = None
