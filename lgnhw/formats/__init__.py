@@ -48,6 +48,8 @@ def load_model(path, **options) -> Netlist:
     """Load any supported model file into a checked :class:`Netlist`."""
     fmt = detect_format(path)
     if fmt == "lgn":
+        if options.get("wiring") is not None:
+            raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to .lgn models")
         net = read_lgn(path)
     elif fmt == "torchlogix":
         from .torchlogix import read_torchlogix
