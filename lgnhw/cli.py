@@ -128,6 +128,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_emit(args) -> int:
+    from .emit import emit
+    net = _load(args)
+    stats = emit(net, args.output, backend=args.backend, pipeline_every=args.pipeline_every,
+                 name=args.name, always_ready=args.always_ready)
+    result = {"gates": stats["gates"], "latency_cycles": stats["latency_cycles"],
+              "backend": stats["backend"], "seconds": stats["seconds"], "output": args.output}
+    _emit_result(args, result)
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (fixed for reproducible results)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
+
+    p = command("emit", cmd_emit, "write the pipelined core (and its AXI-Stream wrapper) as Verilog")
+    _model_arg(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.v")
+    p.add_argument("--backend", choices=["verilog", "amaranth"], default="verilog",
+                   help="direct Verilog writer (fast, any size) or Amaranth (reference, small nets)")
+    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
+                   help="a register after every K logic levels (0: combinational)")
+    p.add_argument("--name", default="lgn_core", help="top module name")
+    p.add_argument("--always-ready", action="store_true", help="no ready ports; the core never stalls")
 
     return parser
 

@@ -191,3 +191,22 @@ def test_emit_errors_are_one_line(tmp_path):
         emit(net, tmp_path / "x.v", name="1core")
     with pytest.raises(FormatError, match="cannot write"):
         emit(net, tmp_path / "missing" / "x.v")
+
+
+def test_cli_emit_json(tmp_path, capsys):
+    import json
+
+    from lgnhw import write_lgn
+    from lgnhw.cli import main
+    net = random_net(3)
+    write_lgn(net, tmp_path / "m.lgn")
+    out = tmp_path / "core.v"
+    assert main(["emit", str(tmp_path / "m.lgn"), "-o", str(out), "--pipeline-every", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["gates"] == net.num_gates and result["backend"] == "verilog"
+    assert result["latency_cycles"] == Plan.build(net, 2).latency
+    assert isinstance(result["seconds"], float)
+    assert "module lgn_core (" in out.read_text()
+    assert main(["emit", str(tmp_path / "m.lgn"), "-o", str(out), "--pipeline-every", "-1"]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "lgnhw: error: pipeline_every must be a non-negative integer, not -1"
