@@ -295,3 +295,10 @@ def test_broken_json(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(FormatError, match=message):
         read_torchlogix(path)
+
+
+def test_wiring_option_is_refused_for_torchlogix(tmp_path):
+    path = write(tmp_path, small())
+    with pytest.raises(FormatError, match="wiring file only applies"):
+        load_model(path, wiring="w.json")
+    assert load_model(path, wiring=None).num_classes == 2

@@ -52,6 +52,8 @@ def load_model(path, **options) -> Netlist:
             raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to .lgn models")
         net = read_lgn(path)
     elif fmt == "torchlogix":
+        if options.pop("wiring", None) is not None:
+            raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to torchlogix circuits")
         from .torchlogix import read_torchlogix
         net = read_torchlogix(path, **options)
     else:
