@@ -1,0 +1,379 @@
+"""Board shell: UART in, LGN core, UART out, LEDs, optional built-in self-test.
+
+Host protocol (8N1, default 115200 baud; all multi-byte numbers little-endian)
+------------------------------------------------------------------------------
+Let ``I`` be the model's input bits, ``C`` its classes, ``NW`` the count width
+(HW_CONTRACT), ``NI = ceil(I / 8)`` and ``NB = ceil(NW / 8)``.
+
+=================  ====================================  ============================================
+request (host)     bytes                                 reply (board)
+=================  ====================================  ============================================
+classify           ``0xAA``, then ``NI`` input bytes     ``0x55``, class, then ``C`` counts of ``NB``
+                   (input bit ``j`` = bit ``j % 8`` of   bytes each (``2 + C*NB`` bytes)
+                   byte ``j // 8``; spare bits 0)
+info               ``0x49`` (``'I'``)                    ``0x49``, ``I`` (2 bytes), ``C``, ``NW``,
+                                                         flags (bit 0: self-test built in),
+                                                         self-test vectors (2 bytes)  -- 8 bytes
+self-test          ``0x53`` (``'S'``; self-test builds)  ``0x53``, pass (1/0), mismatches (2 bytes)
+=================  ====================================  ============================================
+
+Bytes outside a frame that are not a request byte are ignored. A classify
+frame whose bytes stop for ``timeout`` clocks (default 0.1 s) is abandoned,
+so a host that lost sync waits 0.1 s and starts over. The board classifies
+frames in the order they arrive and replies in the same order; the host may
+send the next frame before the reply as long as replies are not longer than
+requests (``2 + C*NB <= 1 + NI``), otherwise it should wait for each reply.
+A frame completed while the previous one still waits for the core (only
+possible when replies are longer than requests) is dropped.
+
+LEDs: without self-test, the class of the latest result in binary on all
+LEDs (LED 0 = bit 0). With self-test: LED 0 = self-test passed, LED 1 =
+self-test failed, the remaining LEDs show the class bits.
+
+Self-test (``self_test=(bits, expected_cls)``): the vectors and the expected
+classes sit in block RAM (:class:`amaranth.lib.memory.Memory`). The test runs
+once after reset and again on each ``'S'`` request (started once no
+classification is in flight); it feeds one vector per clock to the core and
+compares every result's class with the stored one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..errors import LgnhwError
+from ..netlist import Netlist
+from .uart import UARTRx, UARTTx, uart_divisor
+
+__all__ = ["ShellCore", "BoardTop", "Protocol", "REQ_CLASSIFY", "REQ_INFO", "REQ_SELFTEST",
+           "REPLY_RESULT"]
+
+REQ_CLASSIFY = 0xAA
+REPLY_RESULT = 0x55
+REQ_INFO = 0x49
+REQ_SELFTEST = 0x53
+
+#: Most LEDs the shell drives.
+MAX_LEDS = 8
+
+
+class Protocol:
+    """Byte-level encoding of the host protocol for one netlist (host side and tests)."""
+
+    def __init__(self, net: Netlist):
+        self.inputs = net.num_inputs
+        self.classes = net.num_classes
+        self.count_width = max(1, int(net.group_size + int(net.bias.max(initial=0))).bit_length())
+        self.in_bytes = -(-self.inputs // 8)
+        self.count_bytes = -(-self.count_width // 8)
+        self.reply_bytes = 2 + self.classes * self.count_bytes
+        self.request_bytes = 1 + self.in_bytes
+
+    @property
+    def pipelined(self) -> bool:
+        """True when the host may send frames without waiting for each reply."""
+        return self.reply_bytes <= self.request_bytes
+
+    def encode(self, bits: np.ndarray) -> bytes:
+        """(N, I) 0/1 -> the concatenated classify frames."""
+        bits = np.asarray(bits, dtype=np.uint8)
+        if bits.ndim != 2 or bits.shape[1] != self.inputs:
+            raise LgnhwError(f"inputs have shape {bits.shape}, expected (N, {self.inputs}) encoded bits")
+        padded = np.zeros((bits.shape[0], self.in_bytes * 8), dtype=np.uint8)
+        padded[:, :self.inputs] = bits
+        body = np.packbits(padded, axis=1, bitorder="little")
+        frames = np.empty((bits.shape[0], self.request_bytes), dtype=np.uint8)
+        frames[:, 0] = REQ_CLASSIFY
+        frames[:, 1:] = body
+        return frames.tobytes()
+
+    def decode(self, data: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` concatenated replies -> ``(counts (n, C) int64, cls (n,) int64)``."""
+        raw = np.frombuffer(bytes(data), dtype=np.uint8)
+        if raw.size != n * self.reply_bytes:
+            raise LgnhwError(f"got {raw.size} reply bytes, expected {n * self.reply_bytes} for {n} results")
+        raw = raw.reshape(n, self.reply_bytes)
+        bad = np.flatnonzero(raw[:, 0] != REPLY_RESULT)
+        if bad.size:
+            raise LgnhwError(f"reply {bad[0]} starts with 0x{raw[bad[0], 0]:02x}, expected 0x{REPLY_RESULT:02x} "
+                             "(board out of sync or running another model)")
+        cls = raw[:, 1].astype(np.int64)
+        cb = raw[:, 2:].reshape(n, self.classes, self.count_bytes).astype(np.int64)
+        counts = (cb << (8 * np.arange(self.count_bytes))).sum(axis=2)
+        return counts, cls
+
+    def info_reply(self, self_test_vectors: int = 0) -> bytes:
+        """The board's expected reply to an info request."""
+        flags = 1 if self_test_vectors else 0
+        return bytes([REQ_INFO, self.inputs & 0xFF, self.inputs >> 8, self.classes, self.count_width,
+                      flags, self_test_vectors & 0xFF, self_test_vectors >> 8])
+
+
+def _bits_to_int(row) -> int:
+    return int.from_bytes(np.packbits(np.asarray(row, dtype=np.uint8), bitorder="little").tobytes(),
+                          "little")
+
+
+class ShellCore(wiring.Component):
+    """The board-independent shell around an :class:`lgnhw.gateware.LgnCore`.
+
+    Ports: ``rx`` (In, UART line from the host), ``tx`` (Out, UART line to the
+    host), ``leds`` (Out, ``MAX_LEDS`` bits, see the module docstring),
+    ``test_done`` and ``test_pass`` (Out, self-test status; 0 without
+    self-test). Settings: ``divisor`` clocks per UART bit (>= 4),
+    ``pipeline_every`` for the core, ``self_test`` ``None`` or
+    ``(bits (N, I), expected_cls (N,))`` with 1 <= N <= 65535, ``timeout``
+    clocks of silence that abandon a partial frame.
+
+    ``latency`` (attribute): the core's latency in cycles.
+    """
+
+    def __init__(self, netlist: Netlist, *, divisor: int, pipeline_every: int = 1,
+                 self_test=None, timeout: int = 1_200_000):
+        try:
+            self_test = self._check(netlist, divisor, self_test, timeout)
+        except LgnhwError:
+            self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
+            raise
+        from ..gateware import LgnCore
+        self._net = netlist
+        self.divisor = divisor
+        self.timeout = timeout
+        self.self_test = self_test
+        self.protocol = Protocol(netlist)
+        self._core = LgnCore(netlist, pipeline_every=pipeline_every, always_ready=True)
+        self._rx = UARTRx(divisor)
+        self._tx = UARTTx(divisor)
+        self.latency = self._core.latency
+        super().__init__({
+            "rx": In(1, init=1),
+            "tx": Out(1, init=1),
+            "leds": Out(MAX_LEDS),
+            "test_done": Out(1),
+            "test_pass": Out(1),
+        })
+
+    @staticmethod
+    def _check(netlist, divisor, self_test, timeout):
+        from .uart import _check_divisor
+        if not isinstance(netlist, Netlist):
+            raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
+        _check_divisor(divisor)
+        if netlist.num_inputs < 1 or netlist.num_inputs > 0xFFFF:
+            raise LgnhwError(f"the board shell needs 1..65535 input bits, the model has {netlist.num_inputs}")
+        if netlist.num_classes > 256:
+            raise LgnhwError(f"the board shell sends the class as one byte; the model has "
+                             f"{netlist.num_classes} classes (max 256)")
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+            raise LgnhwError(f"timeout must be a positive number of clocks, not {timeout!r}")
+        if self_test is not None:
+            bits, expected = self_test
+            bits = np.asarray(bits, dtype=np.uint8)
+            expected = np.asarray(expected, dtype=np.int64)
+            if bits.ndim != 2 or bits.shape[1] != netlist.num_inputs or not 1 <= bits.shape[0] <= 0xFFFF:
+                raise LgnhwError(f"self-test vectors have shape {bits.shape}, expected (1..65535, "
+                                 f"{netlist.num_inputs})")
+            if expected.shape != (bits.shape[0],):
+                raise LgnhwError(f"self-test expected classes have shape {expected.shape}, "
+                                 f"expected ({bits.shape[0]},)")
+            self_test = (bits, expected)
+        return self_test
+
+    def elaborate(self, platform):
+        m = Module()
+        net, proto = self._net, self.protocol
+        m.submodules.core = core = self._core
+        m.submodules.uart_rx = rx = self._rx
+        m.submodules.uart_tx = tx = self._tx
+        m.d.comb += [rx.rx.eq(self.rx), self.tx.eq(tx.tx), rx.o.ready.eq(1)]
+        ni, nin = net.num_inputs, proto.in_bytes
+        n_test = 0 if self.self_test is None else int(self.self_test[0].shape[0])
+        # The core is always-ready (never stalls): the shell only feeds it when
+        # the result has somewhere to go, so no enable fans out to its registers.
+        out_valid = core.o.valid
+
+        st_run = Signal(init=1 if n_test else 0)    # feeding the core from block RAM
+        st_request = Signal()                       # 'S' received, waiting for an idle core
+        st_reply = Signal()                         # send the status when the run ends
+        st_done = Signal()
+        st_mism = Signal(16)
+        busy = Signal()                             # a UART frame is inside the core
+
+        # -- received bytes, decoded one clock late (keeps compares off the FSM paths)
+        got = Signal()
+        byte = Signal(8)
+        is_cls, is_info, is_st = Signal(), Signal(), Signal()
+        m.d.sync += [got.eq(rx.o.valid), byte.eq(rx.o.payload),
+                     is_cls.eq(rx.o.payload == REQ_CLASSIFY), is_info.eq(rx.o.payload == REQ_INFO),
+                     is_st.eq(rx.o.payload == REQ_SELFTEST)]
+
+        # -- timeout: a prescaler tick every 2**k clocks, 15 ticks of silence abandon a frame
+        k = max(0, (-(-self.timeout // 15) - 1).bit_length())
+        self.timeout_clocks = 15 << k
+        tick = Signal()
+        if k:
+            pre = Signal(k)
+            m.d.sync += [pre.eq(pre + 1), tick.eq(pre == (1 << k) - 1)]
+        else:
+            m.d.comb += tick.eq(1)
+        silent = Signal(4)
+
+        # -- UART frame receiver -------------------------------------------------
+        shift = Signal(nin * 8)
+        in_reg = Signal(ni)
+        in_valid = Signal()
+        count = Signal(range(nin + 1))
+        last = Signal()
+        info_req = Signal()
+        dropped = Signal()
+        frame = Cat(shift[8:], byte)
+        uart_fire = Signal()
+        with m.If(uart_fire):
+            m.d.sync += in_valid.eq(0)
+        with m.FSM(name="frame"):
+            with m.State("IDLE"):
+                with m.If(got & ~st_run):
+                    with m.If(is_cls):
+                        m.d.sync += [count.eq(0), last.eq(nin == 1), silent.eq(0)]
+                        m.next = "LOAD"
+                    with m.Elif(is_info):
+                        m.d.sync += info_req.eq(1)
+                    if n_test:
+                        with m.Elif(is_st):
+                            m.d.sync += st_request.eq(1)
+            with m.State("LOAD"):
+                with m.If(got):
+                    m.d.sync += [shift.eq(frame), count.eq(count + 1), last.eq(count == nin - 2),
+                                 silent.eq(0)]
+                    with m.If(last):
+                        with m.If(~in_valid | uart_fire):
+                            m.d.sync += [in_reg.eq(frame[:ni]), in_valid.eq(1)]
+                        with m.Else():
+                            m.d.sync += dropped.eq(1)
+                        m.next = "IDLE"
+                with m.Elif(silent == 15):
+                    m.next = "IDLE"
+                with m.Elif(tick):
+                    m.d.sync += silent.eq(silent + 1)
+
+        # -- reply serialiser ----------------------------------------------------
+        cw = core.o.payload.cls.shape().width
+        counts = core.o.payload.counts
+        result = Cat(Const(REPLY_RESULT, 8), core.o.payload.cls, Const(0, 8 - cw),
+                     *[Cat(counts[c], Const(0, proto.count_bytes * 8 - proto.count_width))
+                       for c in range(net.num_classes)])
+        info = Cat(*[Const(b, 8) for b in proto.info_reply(n_test)])
+        status = Cat(Const(REQ_SELFTEST, 8), (st_mism == 0), Const(0, 7), st_mism)
+        nbytes = max(proto.reply_bytes, 8, 4)
+        ser = Signal(nbytes * 8)
+        left = Signal(range(nbytes + 1))
+        idle = Signal(init=1)
+        m.d.comb += [tx.i.payload.eq(ser[:8]), tx.i.valid.eq(~idle)]
+        led_cls = Signal(8)
+        load_result = out_valid & ~st_run
+        load_info = idle & ~busy & info_req
+        load_status = idle & ~busy & ~info_req & st_reply & st_done & ~st_run
+        with m.If(load_result):
+            m.d.sync += [ser.eq(result), left.eq(proto.reply_bytes), idle.eq(0), busy.eq(0),
+                         led_cls.eq(core.o.payload.cls)]
+        with m.Elif(load_info):
+            m.d.sync += [ser.eq(info), left.eq(8), idle.eq(0), info_req.eq(0)]
+        with m.Elif(load_status):
+            m.d.sync += [ser.eq(status), left.eq(4), idle.eq(0), st_reply.eq(0)]
+        with m.Elif(tx.i.valid & tx.i.ready):
+            m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
+        # A UART frame enters the core only when its reply can go straight out.
+        m.d.comb += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req)
+        with m.If(uart_fire):
+            m.d.sync += busy.eq(1)
+
+        # -- self-test datapath --------------------------------------------------
+        if n_test:
+            bits, expected = self.self_test
+            m.submodules.vectors = vin = Memory(shape=unsigned(ni), depth=n_test,
+                                                init=[_bits_to_int(r) for r in bits])
+            m.submodules.expected = vexp = Memory(shape=unsigned(cw), depth=n_test,
+                                                  init=[int(c) for c in expected])
+            vin_rd, exp_rd = vin.read_port(), vexp.read_port()
+            aw = max(1, (n_test - 1).bit_length())
+            in_idx, out_idx = Signal(aw), Signal(aw)
+            in_next, out_next = Signal(aw), Signal(aw)
+            feeding = Signal(init=1)     # vectors left to feed
+            primed = Signal()            # read port output is valid
+            st_start = Signal()
+            feed = feeding & primed
+            m.d.comb += st_start.eq(st_request & ~st_run & ~busy & ~in_valid)
+            m.d.comb += [in_next.eq(in_idx + feed), out_next.eq(out_idx + (st_run & out_valid))]
+            with m.If(st_start):
+                m.d.comb += [in_next.eq(0), out_next.eq(0)]
+                m.d.sync += [st_run.eq(1), feeding.eq(1), st_request.eq(0), st_reply.eq(1),
+                             st_done.eq(0), st_mism.eq(0)]
+            m.d.sync += [in_idx.eq(in_next), out_idx.eq(out_next), primed.eq(st_run & ~st_start)]
+            with m.If(feed & (in_idx == n_test - 1)):
+                m.d.sync += feeding.eq(0)
+            m.d.comb += [vin_rd.addr.eq(in_next), exp_rd.addr.eq(out_next)]
+            # compare one clock after the result (registered), count the next clock
+            chk, bad, fin = Signal(), Signal(), Signal()
+            m.d.sync += [chk.eq(st_run & out_valid), bad.eq(core.o.payload.cls != exp_rd.data),
+                         fin.eq(st_run & out_valid & (out_idx == n_test - 1))]
+            with m.If(chk & bad & (st_mism != 0xFFFF)):
+                m.d.sync += st_mism.eq(st_mism + 1)
+            with m.If(fin):
+                m.d.sync += [st_run.eq(0), st_done.eq(1)]
+            with m.If(st_run):
+                m.d.comb += [core.i.payload.eq(vin_rd.data), core.i.valid.eq(feed)]
+            with m.Else():
+                m.d.comb += [core.i.payload.eq(in_reg), core.i.valid.eq(uart_fire)]
+            m.d.comb += [self.test_done.eq(st_done),
+                         self.test_pass.eq(st_done & (st_mism == 0))]
+            m.d.comb += self.leds.eq(Cat(self.test_pass, st_done & (st_mism != 0), led_cls))
+        else:
+            m.d.comb += [core.i.payload.eq(in_reg), core.i.valid.eq(uart_fire)]
+            m.d.comb += self.leds.eq(led_cls)
+        return m
+
+
+def _request_leds(platform) -> list:
+    """Output bits of the board's LEDs: ``led`` 0.., else the ``rgb_led`` 0 colours."""
+    from amaranth.build import ResourceError
+    leds = []
+    for n in range(MAX_LEDS):
+        try:
+            leds.append(platform.request("led", n).o)
+        except ResourceError:
+            break
+    if not leds:
+        try:
+            rgb = platform.request("rgb_led", 0)
+            leds = [rgb.g.o, rgb.r.o, rgb.b.o]
+        except ResourceError:
+            pass
+    return leds
+
+
+class BoardTop(Elaboratable):
+    """The top level for a board: requests ``uart`` 0 and the LEDs, instantiates :class:`ShellCore`.
+
+    ``clock_hz`` is the frequency of the platform's default clock (sets the
+    UART divisor for ``baud``).
+    """
+
+    def __init__(self, netlist: Netlist, *, clock_hz: float, baud: int = 115200,
+                 pipeline_every: int = 1, self_test=None):
+        self.shell = ShellCore(netlist, divisor=uart_divisor(clock_hz, baud),
+                               pipeline_every=pipeline_every, self_test=self_test,
+                               timeout=max(1, int(clock_hz // 10)))
+        self.latency = self.shell.latency
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.shell = shell = self.shell
+        uart = platform.request("uart", 0)
+        m.d.comb += [shell.rx.eq(uart.rx.i), uart.tx.o.eq(shell.tx)]
+        for k, led in enumerate(_request_leds(platform)):
+            m.d.comb += led.eq(shell.leds[k])
+        return m

@@ -1,0 +1,153 @@
+"""8N1 UART receiver and transmitter with byte streams (amaranth.lib.stream).
+
+Both run in the ``sync`` domain at ``divisor`` clocks per bit
+(``divisor = round(clock_hz / baud)``, at least 4). Line idle is high; a
+frame is one start bit (0), eight data bits LSB first, one stop bit (1).
+
+* :class:`UARTTx`: ``i`` (In stream of bytes) -> ``tx`` pin. ``i.ready`` is
+  high while the transmitter is idle; a byte transfer starts its frame at once,
+  back-to-back transfers give back-to-back frames.
+* :class:`UARTRx`: ``rx`` pin -> ``o`` (Out stream of bytes). ``rx`` passes a
+  two-flop synchroniser, a start bit is confirmed at its middle, each bit is
+  sampled at its middle. A frame whose stop bit is low is dropped and pulses
+  ``framing_error``; a byte arriving while the previous one is still unread
+  replaces it and pulses ``overrun``.
+
+Latency: a byte appears on ``o`` about 9.5 bit times after its start-bit edge
+(plus 2 clocks of synchroniser); ``tx`` starts the start bit one clock after the
+``i`` transfer.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from ..errors import LgnhwError
+
+__all__ = ["UARTTx", "UARTRx", "uart_divisor"]
+
+
+def uart_divisor(clock_hz: float, baud: int) -> int:
+    """Clocks per bit for ``baud`` at ``clock_hz``; error if the rate is off by more than 2 %."""
+    if not isinstance(baud, int) or isinstance(baud, bool) or baud <= 0:
+        raise LgnhwError(f"baud rate must be a positive integer, not {baud!r}")
+    div = round(clock_hz / baud)
+    if div < 4:
+        raise LgnhwError(f"baud rate {baud} is too fast for a {clock_hz / 1e6:g} MHz clock "
+                         f"(needs at least 4 clocks per bit)")
+    if abs(clock_hz / div - baud) / baud > 0.02:
+        raise LgnhwError(f"baud rate {baud} cannot be made from a {clock_hz / 1e6:g} MHz clock "
+                         f"within 2 % (nearest {clock_hz / div:.0f})")
+    return div
+
+
+def _check_divisor(divisor) -> int:
+    if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 4:
+        raise LgnhwError(f"UART divisor must be an integer >= 4 (clocks per bit), not {divisor!r}")
+    return divisor
+
+
+class UARTTx(wiring.Component):
+    """UART transmitter: bytes on ``i`` go out on ``tx`` as 8N1 frames.
+
+    ``divisor``: clocks per bit (>= 4).
+    """
+
+    def __init__(self, divisor: int):
+        self.divisor = _check_divisor(divisor)
+        super().__init__({
+            "i": In(stream.Signature(unsigned(8))),
+            "tx": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        div = self.divisor
+        timer = Signal(range(div))
+        bits = Signal(10, init=0x3FF)   # stop, data[7:0], start, shifted out LSB first
+        left = Signal(range(11))        # bits still to send
+        m.d.comb += [self.i.ready.eq(left == 0), self.tx.eq(bits[0])]
+        with m.If(left == 0):
+            with m.If(self.i.valid):
+                m.d.sync += [bits.eq(Cat(Const(0, 1), self.i.payload, Const(1, 1))),
+                             left.eq(10), timer.eq(div - 1)]
+        with m.Elif(timer == 0):
+            m.d.sync += [bits.eq(Cat(bits[1:], Const(1, 1))), left.eq(left - 1), timer.eq(div - 1)]
+        with m.Else():
+            m.d.sync += timer.eq(timer - 1)
+        return m
+
+
+class UARTRx(wiring.Component):
+    """UART receiver: 8N1 frames on ``rx`` become bytes on ``o``.
+
+    ``divisor``: clocks per bit (>= 4). ``framing_error`` and ``overrun`` pulse
+    for one clock when a frame is dropped or an unread byte is replaced.
+    """
+
+    def __init__(self, divisor: int):
+        self.divisor = _check_divisor(divisor)
+        super().__init__({
+            "rx": In(1, init=1),
+            "o": Out(stream.Signature(unsigned(8))),
+            "framing_error": Out(1),
+            "overrun": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        div = self.divisor
+        rx = Signal(init=1)
+        m.submodules.sync = FFSynchronizer(self.rx, rx, init=1)
+
+        timer = Signal(range(div + div // 2 + 1))
+        shift = Signal(8)
+        count = Signal(range(10))
+        data = Signal(8)
+        valid = Signal()
+        m.d.comb += [self.o.payload.eq(data), self.o.valid.eq(valid)]
+        with m.If(self.o.ready):
+            m.d.sync += valid.eq(0)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(~rx):
+                    # Middle of the start bit.
+                    m.d.sync += timer.eq(div // 2 - 1)
+                    m.next = "START"
+            with m.State("START"):
+                with m.If(timer == 0):
+                    with m.If(rx):          # glitch, not a start bit
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.sync += [timer.eq(div - 1), count.eq(0)]
+                        m.next = "DATA"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("DATA"):
+                with m.If(timer == 0):
+                    m.d.sync += [shift.eq(Cat(shift[1:], rx)), count.eq(count + 1),
+                                 timer.eq(div - 1)]
+                    with m.If(count == 7):
+                        m.next = "STOP"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("STOP"):
+                with m.If(timer == 0):
+                    with m.If(rx):
+                        m.d.sync += [data.eq(shift), valid.eq(1)]
+                        m.d.comb += self.overrun.eq(valid & ~self.o.ready)
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.comb += self.framing_error.eq(1)
+                        m.next = "BREAK"
+                with m.Else():
+                    m.d.sync += timer.eq(timer - 1)
+            with m.State("BREAK"):
+                # After a bad frame, wait for the line to go idle again.
+                with m.If(rx):
+                    m.next = "IDLE"
+        return m

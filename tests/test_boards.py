@@ -1,0 +1,312 @@
+"""Board catalog, UART components and the board shell in Amaranth's simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from lgnhw.boards import catalog
+from lgnhw.boards.shell import (REPLY_RESULT, REQ_INFO, REQ_SELFTEST, Protocol, ShellCore)
+from lgnhw.boards.uart import UARTRx, UARTTx, uart_divisor
+from lgnhw.errors import LgnhwError
+from lgnhw.golden import predict
+from lgnhw.randnet import random_layered
+
+DIV = 4
+
+
+# -- catalog -----------------------------------------------------------------------
+
+def test_catalog_has_the_four_boards_with_their_devices():
+    assert set(catalog.board_names()) == {"ice40", "hx8k", "icestick", "upduino3"}
+    assert catalog.board("ice40").device == "iCE40UP5K"
+    assert catalog.board("hx8k").device == "iCE40HX8K"
+    assert catalog.board("icestick").device == "iCE40HX1K"
+    assert catalog.board("upduino3").device == "iCE40UP5K"
+    for name in catalog.board_names():
+        b = catalog.board(name)
+        plat = b.platform()
+        assert plat.device == b.device and plat.package == b.package
+        assert plat.default_clk_frequency == b.clock_hz
+        # every board shell needs a UART
+        assert ("uart", 0) in plat.resources
+        assert b.summary()["board"] == name
+
+
+def test_bad_board_name_lists_valid_ones():
+    with pytest.raises(LgnhwError) as err:
+        catalog.board("de0nano")
+    msg = str(err.value)
+    assert "de0nano" in msg
+    for name in catalog.board_names():
+        assert name in msg
+
+
+def test_device_lookup_is_case_insensitive_and_refuses_unknown():
+    assert catalog.device_info("ice40up5k")[0] == "iCE40UP5K"
+    with pytest.raises(LgnhwError, match="unknown device"):
+        catalog.device_info("xc9999")
+
+
+# -- UART helpers for the simulator -----------------------------------------------
+
+async def send_byte(ctx, line, value, div=DIV):
+    for bit in [0] + [(value >> k) & 1 for k in range(8)] + [1]:
+        ctx.set(line, bit)
+        await ctx.tick().repeat(div)
+
+
+async def recv_byte(ctx, line, div=DIV, limit=100_000):
+    """Wait for a start bit on ``line`` and sample the frame at bit centres."""
+    for _ in range(limit):
+        if not ctx.get(line):
+            break
+        await ctx.tick()
+    else:
+        raise AssertionError("no start bit")
+    await ctx.tick().repeat(div // 2)
+    assert ctx.get(line) == 0
+    value = 0
+    for k in range(8):
+        await ctx.tick().repeat(div)
+        value |= ctx.get(line) << k
+    await ctx.tick().repeat(div)
+    assert ctx.get(line) == 1, "stop bit must be high"
+    return value
+
+
+def test_uart_divisor_checks_rate():
+    assert uart_divisor(12e6, 115200) == 104
+    with pytest.raises(LgnhwError, match="too fast"):
+        uart_divisor(12e6, 6_000_000)
+    with pytest.raises(LgnhwError, match="within 2 %"):
+        uart_divisor(12e6, 2_600_000)
+    with pytest.raises(LgnhwError, match="UART divisor"):
+        UARTTx(2)
+
+
+def test_uart_loopback_bytes_in_order():
+    """tx -> rx loopback: every byte (incl. 0x00, 0xFF) arrives intact, back to back."""
+    from amaranth.hdl import Module
+    m = Module()
+    m.submodules.tx = tx = UARTTx(DIV)
+    m.submodules.rx = rx = UARTRx(DIV)
+    m.d.comb += rx.rx.eq(tx.tx)
+    data = [0x00, 0xFF, 0xA5, 0x5A, 0x01, 0x80, 0x3C]
+    got, errors = [], []
+
+    async def producer(ctx):
+        for b in data:
+            ctx.set(tx.i.payload, b)
+            ctx.set(tx.i.valid, 1)
+            await ctx.tick().until(tx.i.ready)
+        ctx.set(tx.i.valid, 0)
+
+    async def consumer(ctx):
+        ctx.set(rx.o.ready, 1)
+        while len(got) < len(data):
+            await ctx.tick()
+            if ctx.get(rx.o.valid):
+                got.append(ctx.get(rx.o.payload))
+            if ctx.get(rx.framing_error) or ctx.get(rx.overrun):
+                errors.append(True)
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(producer, background=True)
+    sim.add_testbench(consumer)
+    sim.run()
+    assert got == data and not errors
+
+
+def test_uart_rx_framing_error_drops_byte():
+    rx = UARTRx(DIV)
+    seen = {"bytes": [], "ferr": 0}
+
+    async def tb(ctx):
+        ctx.set(rx.o.ready, 1)
+        ctx.set(rx.rx, 1)
+        await ctx.tick().repeat(3)
+        # start, 8 data bits of 0x00, stop bit LOW -> framing error
+        for bit in [0] * 9 + [0]:
+            ctx.set(rx.rx, bit)
+            for _ in range(DIV):
+                await ctx.tick()
+                seen["ferr"] += ctx.get(rx.framing_error)
+                if ctx.get(rx.o.valid):
+                    seen["bytes"].append(ctx.get(rx.o.payload))
+        ctx.set(rx.rx, 1)
+        await ctx.tick().repeat(3 * DIV)
+        await send_byte(ctx, rx.rx, 0x42)
+        for _ in range(4 * DIV):
+            await ctx.tick()
+            if ctx.get(rx.o.valid):
+                seen["bytes"].append(ctx.get(rx.o.payload))
+
+    sim = Simulator(rx)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    assert seen["ferr"] == 1
+    assert seen["bytes"] == [0x42]
+
+
+def test_uart_tx_frame_timing():
+    """A byte takes exactly 10 bit times; the line idles high."""
+    tx = UARTTx(DIV)
+    trace = []
+
+    async def tb(ctx):
+        assert ctx.get(tx.tx) == 1
+        ctx.set(tx.i.payload, 0b1011_0010)
+        ctx.set(tx.i.valid, 1)
+        await ctx.tick()
+        ctx.set(tx.i.valid, 0)
+        for _ in range(12 * DIV):
+            trace.append(ctx.get(tx.tx))
+            await ctx.tick()
+
+    sim = Simulator(tx)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    bits = trace[:10 * DIV:DIV]
+    assert bits == [0, 0, 1, 0, 0, 1, 1, 0, 1, 1]
+    assert all(trace[10 * DIV:])
+
+
+# -- shell ---------------------------------------------------------------------------
+
+def _small_net():
+    return random_layered(12, [24, 24, 12], 3, seed=5)
+
+
+def _run_shell(shell, script):
+    """Run ``script(ctx, send, recv)`` against ``shell`` in the simulator."""
+    sim = Simulator(shell)
+    sim.add_clock(1e-6)
+    result = {}
+
+    async def tb(ctx):
+        ctx.set(shell.rx, 1)
+        await ctx.tick().repeat(4)
+
+        async def send(data):
+            for b in data:
+                await send_byte(ctx, shell.rx, b)
+
+        async def recv(n):
+            return [await recv_byte(ctx, shell.tx) for _ in range(n)]
+
+        result["value"] = await script(ctx, send, recv)
+
+    sim.add_testbench(tb)
+    sim.run()
+    return result["value"]
+
+
+def test_protocol_encode_decode_round_trip():
+    net = _small_net()
+    proto = Protocol(net)
+    bits = np.random.default_rng(0).integers(0, 2, (3, 12)).astype(np.uint8)
+    frames = proto.encode(bits)
+    assert len(frames) == 3 * proto.request_bytes and frames[0] == 0xAA
+    # bit j of the input is bit j % 8 of payload byte j // 8
+    assert frames[1] == int("".join(str(b) for b in bits[0, :8][::-1]), 2)
+    counts = np.array([[1, 2, 3], [4, 0, 6], [7, 8, 0]])
+    cls = np.array([2, 0, 1])
+    raw = b"".join(bytes([REPLY_RESULT, c, *[int(x) for x in row]]) for c, row in zip(cls, counts))
+    got_counts, got_cls = proto.decode(raw, 3)
+    assert np.array_equal(got_counts, counts) and np.array_equal(got_cls, cls)
+    with pytest.raises(LgnhwError, match="out of sync"):
+        proto.decode(b"\x00" + raw[1:], 3)
+
+
+def test_shell_classifies_frames_like_the_golden_model():
+    net = _small_net()
+    shell = ShellCore(net, divisor=DIV, timeout=1000)
+    proto = Protocol(net)
+    bits = np.random.default_rng(1).integers(0, 2, (4, 12)).astype(np.uint8)
+    exp_counts, exp_cls = predict(net, bits)
+
+    async def script(ctx, send, recv):
+        replies = []
+        for row in bits:
+            await send(proto.encode(row[None, :]))
+            replies += await recv(proto.reply_bytes)
+        leds = ctx.get(shell.leds)
+        return bytes(replies), leds
+
+    replies, leds = _run_shell(shell, script)
+    counts, cls = proto.decode(replies, len(bits))
+    assert np.array_equal(cls, exp_cls)
+    assert np.array_equal(counts, exp_counts)
+    assert leds == exp_cls[-1]
+
+
+def test_shell_info_reply_and_stray_bytes_ignored():
+    net = _small_net()
+    shell = ShellCore(net, divisor=DIV, timeout=1000)
+    proto = Protocol(net)
+
+    async def script(ctx, send, recv):
+        await send([0x00, 0x13])           # not request bytes: ignored
+        await send([REQ_INFO])
+        return bytes(await recv(8))
+
+    assert _run_shell(shell, script) == proto.info_reply(0)
+
+
+def test_shell_abandons_a_partial_frame_after_timeout():
+    net = _small_net()
+    shell = ShellCore(net, divisor=DIV, timeout=200)
+    proto = Protocol(net)
+    bits = np.ones((1, 12), dtype=np.uint8)
+    _, exp_cls = predict(net, bits)
+
+    async def script(ctx, send, recv):
+        await send([0xAA, 0x00])           # frame cut short: one of two bytes
+        await ctx.tick().repeat(400)       # silence > timeout
+        await send(proto.encode(bits))
+        return bytes(await recv(proto.reply_bytes))
+
+    _, cls = proto.decode(_run_shell(shell, script), 1)
+    assert cls[0] == exp_cls[0]
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_shell_self_test_runs_at_reset_and_on_request(corrupt):
+    net = _small_net()
+    bits = np.random.default_rng(2).integers(0, 2, (9, 12)).astype(np.uint8)
+    _, exp_cls = predict(net, bits)
+    stored = exp_cls.copy()
+    if corrupt:
+        stored[[1, 4]] = (stored[[1, 4]] + 1) % net.num_classes
+    shell = ShellCore(net, divisor=DIV, timeout=1000, self_test=(bits, stored))
+
+    async def script(ctx, send, recv):
+        await ctx.tick().repeat(60)
+        after_reset = (ctx.get(shell.test_done), ctx.get(shell.test_pass), ctx.get(shell.leds) & 3)
+        await send([REQ_SELFTEST])
+        status = bytes(await recv(4))
+        return after_reset, status
+
+    (done, passed, leds), status = _run_shell(shell, script)
+    assert done == 1
+    if corrupt:
+        assert passed == 0 and leds == 0b10
+        assert status == bytes([REQ_SELFTEST, 0, 2, 0])
+    else:
+        assert passed == 1 and leds == 0b01
+        assert status == bytes([REQ_SELFTEST, 1, 0, 0])
+
+
+def test_shell_refuses_bad_settings():
+    net = _small_net()
+    with pytest.raises(LgnhwError, match="self-test vectors"):
+        ShellCore(net, divisor=DIV, self_test=(np.zeros((3, 5)), np.zeros(3)))
+    with pytest.raises(LgnhwError, match="timeout"):
+        ShellCore(net, divisor=DIV, timeout=0)
+    with pytest.raises(LgnhwError, match="UART divisor"):
+        ShellCore(net, divisor=1)
