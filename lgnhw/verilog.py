@@ -125,9 +125,6 @@ def _gate_section(plan: Plan, out):
     sigs = np.flatnonzero(delays > 0)
     maxd = int(delays.max(initial=0))
 
-    def reg_name(s, k):
-        return f"s{s}_d{k}" if k else f"s{s}"
-
     for k in range(1, maxd + 1):
         sel = sigs[delays[sigs] >= k].tolist()
         for i in range(0, len(sel), _BLOCK):
@@ -147,9 +144,9 @@ def _gate_section(plan: Plan, out):
         out.write("    always @(posedge clk) if (en) begin\n")
         for k in range(1, maxd + 1):
             sel = sigs[delays[sigs] >= k].tolist()
+            prev = "" if k == 1 else f"_d{k - 1}"
             for i in range(0, len(sel), _BLOCK):
-                out.write("".join([f"        {reg_name(s, k)} <= {reg_name(s, k - 1)};\n"
-                                   for s in sel[i:i + _BLOCK]]))
+                out.write("".join([f"        s{s}_d{k} <= s{s}{prev};\n" for s in sel[i:i + _BLOCK]]))
         out.write("    end\n")
 
 
@@ -161,50 +158,62 @@ def _gate_ref(plan: Plan, sig: int) -> str:
     return f"s{sig}_d{d}" if d else f"s{sig}"
 
 
+def _node_refs(prefix: str, ids: list, delay: list) -> list:
+    return [f"{prefix}{i}_d{d}" if d else f"{prefix}{i}" for i, d in zip(ids, delay)]
+
+
 def _popcount_section(plan: Plan, c: int, out):
     tree = plan.trees[c]
     nw = plan.count_width
-    k = plan.pipeline_every
     if tree.root < 0:
         out.write(f"    wire [{nw - 1}:0] sc{c} = {nw}'d0;\n")
         return
-    stage, last = tree_schedule(tree, tree.levels, k, plan.pop_phase)
+    stage, last = tree_schedule(tree, tree.levels, plan.pipeline_every, plan.pop_phase)
     const = tree.const_node
     delays = last - stage
     if const >= 0:
         delays[const] = 0
-    stage, delays = stage.tolist(), delays.tolist()
-    left, right = tree.left.tolist(), tree.right.tolist()
-    width = [tree.width(n) for n in range(tree.num_nodes)]
-
-    def ref(n, at):
-        if n == const:
-            return f"{width[n]}'d{tree.constant}"
-        d = at - stage[n]
-        return f"p{c}_{n}_d{d}" if d else f"p{c}_{n}"
-
-    lines, decl, upd = [], [], []
-    outputs = plan.net.outputs
-    for n, pos in enumerate(plan.leaves[c].tolist()):
-        lines.append(f"    wire p{c}_{n} = {_gate_ref(plan, int(outputs[pos]))};")
-    for n in range(tree.num_bits + (const >= 0), tree.num_nodes):
-        w, t = width[n], stage[n]
-        lhs = _zext(ref(left[n], t), width[left[n]], w)
-        rhs = _zext(ref(right[n], t), width[right[n]], w)
-        lines.append(f"    wire [{w - 1}:0] p{c}_{n} = {lhs} + {rhs};")
-    for n in range(tree.num_nodes):
-        vec = f"[{width[n] - 1}:0] " if width[n] > 1 else ""
-        for d in range(1, delays[n] + 1):
-            decl.append(f"    reg {vec}p{c}_{n}_d{d};")
-            prev = f"p{c}_{n}_d{d - 1}" if d > 1 else f"p{c}_{n}"
-            upd.append(f"        p{c}_{n}_d{d} <= {prev};")
+    width = np.maximum(1, np.ceil(np.log2(tree.maxval + 1)).astype(np.int64))
+    pre = f"p{c}_"
+    out.write("    // -- popcount of class %d: %d bits + %d\n" % (c, tree.num_bits, tree.constant))
+    # delay registers first (declared before use)
+    nodes = np.flatnonzero(delays > 0)
+    for d in range(1, int(delays.max(initial=0)) + 1):
+        sel = nodes[delays[nodes] >= d]
+        vec = [f"[{w - 1}:0] " if w > 1 else "" for w in width[sel].tolist()]
+        out.write("".join([f"    reg {v}{pre}{n}_d{d};\n" for v, n in zip(vec, sel.tolist())]))
+    # leaves: the gate network's outputs
+    sigs = plan.net.outputs[plan.leaves[c]].astype(np.int64)
+    gsch = plan.gates
+    leaf_refs = _sig_refs(sigs.tolist(), (gsch.out_stage - gsch.stage[sigs]).tolist())
+    out.write("".join([f"    wire {pre}{n} = {r};\n" for n, r in enumerate(leaf_refs)]))
+    # adders
+    adders = np.flatnonzero(tree.left >= 0)
+    t = stage[adders]
+    refs = []
+    for side in (tree.left[adders], tree.right[adders]):
+        r = _node_refs(pre, side.tolist(), (t - stage[side]).tolist())
+        pad = (width[adders] - width[side]).tolist()
+        if const >= 0:
+            for i in np.flatnonzero(side == const).tolist():
+                r[i] = f"{width[const]}'d{tree.constant}"
+        refs.append([f"{{{p}'d0, {x}}}" if p else x for p, x in zip(pad, r)])
+    out.write("".join([f"    wire [{w - 1}:0] {pre}{n} = {x} + {y};\n" for w, n, x, y in
+                       zip(width[adders].tolist(), adders.tolist(), refs[0], refs[1])]))
     root = tree.root
-    score = _zext(ref(root, plan.pop_latency), width[root], nw)
     if root == const:
         score = f"{nw}'d{tree.constant}"
-    lines.append(f"    wire [{nw - 1}:0] sc{c} = {score};")
-    out.write("    // -- popcount of class %d: %d bits + %d\n" % (c, tree.num_bits, tree.constant))
-    out.write("\n".join(decl + lines + _always(upd)) + "\n")
+    else:
+        score = _zext(_node_refs(pre, [root], [plan.pop_latency - int(stage[root])])[0],
+                      int(width[root]), nw)
+    out.write(f"    wire [{nw - 1}:0] sc{c} = {score};\n")
+    if nodes.size:
+        out.write("    always @(posedge clk) if (en) begin\n")
+        for d in range(1, int(delays.max(initial=0)) + 1):
+            sel = nodes[delays[nodes] >= d].tolist()
+            prev = "" if d == 1 else f"_d{d - 1}"
+            out.write("".join([f"        {pre}{n}_d{d} <= {pre}{n}{prev};\n" for n in sel]))
+        out.write("    end\n")
 
 
 def _argmax_section(plan: Plan, out):

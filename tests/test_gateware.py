@@ -302,3 +302,26 @@ def test_gate_network_alone():
     steps += [([(gn.x, 0)], lambda ctx: ctx.get(gn.y))] * lat
     got = _run_steps(gn, steps)[lat:]
     assert got == [_word(r) for r in vals]
+
+
+def edge_nets() -> dict:
+    """Corner cases: no gates (latency 0 even with K>=1), constant-only classes, C=9."""
+    return {
+        "wire_only": Netlist(num_inputs=1, op=[], a=[], b=[], outputs=[2], num_classes=1),
+        "all_const": Netlist(num_inputs=2, op=[1], a=[2], b=[3], outputs=[0, 1, 1, 0],
+                             num_classes=2, bias=[0, 3]),
+        "zero_class": Netlist(num_inputs=2, op=[1], a=[2], b=[3], outputs=[0, 0, 4, 2], num_classes=2),
+        "many_classes": Netlist(num_inputs=3, op=[6, 7, 1], a=[2, 3, 4], b=[3, 4, 2],
+                                outputs=[5, 6, 7, 2, 3, 4, 0, 1, 5], num_classes=9,
+                                bias=[0, 1, 0, 0, 2, 0, 0, 0, 1]),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(edge_nets()))
+@pytest.mark.parametrize("k", [0, 2])
+def test_corner_case_nets(name, k):
+    net = edge_nets()[name].check()
+    bits = np.random.default_rng(0).integers(0, 2, (16, net.num_inputs), dtype=np.uint8)
+    core = LgnCore(net, pipeline_every=k)
+    results, _ = run_core(core, bits, valid_p=0.7, ready_p=0.7)
+    assert_matches_golden(net, bits, results)

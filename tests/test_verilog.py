@@ -161,6 +161,13 @@ def test_direct_writer_equals_amaranth_random(tmp_path, seed, k, always_ready):
 
 
 @needs_yosys
+@pytest.mark.parametrize("name", ["all_const", "many_classes"])
+def test_direct_writer_equals_amaranth_corner_cases(tmp_path, name):
+    from test_gateware import edge_nets
+    assert _prove_equal(tmp_path, edge_nets()[name].check(), 1)
+
+
+@needs_yosys
 def test_equivalence_check_catches_a_wrong_tie_break(tmp_path):
     # Guard against a vacuous proof: '>=' in the compare tree breaks ties upwards.
     net = random_net(1)
