@@ -152,6 +152,10 @@ class _Ids:
         """List position of each id's gate, -1 where it is no gate."""
         if not self.sorted.size:
             return np.full(ids.shape, -1, dtype=np.int64)
+        lo, hi = int(self.sorted[0]), int(self.sorted[-1])
+        if hi - lo + 1 == self.sorted.size:           # contiguous ids (unsimplified circuits)
+            inside = (ids >= lo) & (ids <= hi)
+            return np.where(inside, self.order[np.where(inside, ids - lo, 0)], -1)
         pos = np.minimum(np.searchsorted(self.sorted, ids), self.sorted.size - 1)
         return np.where(self.sorted[pos] == ids, self.order[pos], -1)
 
