@@ -73,6 +73,13 @@ class Protocol:
         self.reply_bytes = 2 + self.classes * self.count_bytes
         self.request_bytes = 1 + self.in_bytes
 
+    def set_count_width(self, count_width: int) -> "Protocol":
+        """Use the board's count width (from its info reply) for decoding."""
+        self.count_width = int(count_width)
+        self.count_bytes = max(1, -(-self.count_width // 8))
+        self.reply_bytes = 2 + self.classes * self.count_bytes
+        return self
+
     @property
     def pipelined(self) -> bool:
         """True when the host may send frames without waiting for each reply."""
@@ -200,7 +207,8 @@ class ShellCore(wiring.Component):
         st_request = Signal()                       # 'S' received, waiting for an idle core
         st_reply = Signal()                         # send the status when the run ends
         st_done = Signal()
-        st_mism = Signal(16)
+        st_mism = Signal(16)                        # mismatches (<= vectors <= 65535)
+        st_ok = Signal(init=1)                      # no mismatch so far
         busy = Signal()                             # a UART frame is inside the core
 
         # -- received bytes, decoded one clock late (keeps compares off the FSM paths)
@@ -230,10 +238,13 @@ class ShellCore(wiring.Component):
         last = Signal()
         info_req = Signal()
         dropped = Signal()
+        pend = Signal()             # a complete frame waits in `shift` for `in_reg`
         frame = Cat(shift[8:], byte)
-        uart_fire = Signal()
+        uart_fire = Signal()        # registered: the UART frame in `in_reg` enters the core
         with m.If(uart_fire):
             m.d.sync += in_valid.eq(0)
+        with m.If(pend & ~in_valid):
+            m.d.sync += [in_reg.eq(shift[:ni]), in_valid.eq(1), pend.eq(0)]
         with m.FSM(name="frame"):
             with m.State("IDLE"):
                 with m.If(got & ~st_run):
@@ -249,11 +260,11 @@ class ShellCore(wiring.Component):
                 with m.If(got):
                     m.d.sync += [shift.eq(frame), count.eq(count + 1), last.eq(count == nin - 2),
                                  silent.eq(0)]
+                    with m.If(pend):
+                        # the previous frame never got into the core: it is lost
+                        m.d.sync += dropped.eq(1)
+                    m.d.sync += pend.eq(last)
                     with m.If(last):
-                        with m.If(~in_valid | uart_fire):
-                            m.d.sync += [in_reg.eq(frame[:ni]), in_valid.eq(1)]
-                        with m.Else():
-                            m.d.sync += dropped.eq(1)
                         m.next = "IDLE"
                 with m.Elif(silent == 15):
                     m.next = "IDLE"
@@ -267,16 +278,21 @@ class ShellCore(wiring.Component):
                      *[Cat(counts[c], Const(0, proto.count_bytes * 8 - proto.count_width))
                        for c in range(net.num_classes)])
         info = Cat(*[Const(b, 8) for b in proto.info_reply(n_test)])
-        status = Cat(Const(REQ_SELFTEST, 8), (st_mism == 0), Const(0, 7), st_mism)
+        status = Cat(Const(REQ_SELFTEST, 8), st_ok, Const(0, 7), st_mism)
         nbytes = max(proto.reply_bytes, 8, 4)
         ser = Signal(nbytes * 8)
         left = Signal(range(nbytes + 1))
         idle = Signal(init=1)
         m.d.comb += [tx.i.payload.eq(ser[:8]), tx.i.valid.eq(~idle)]
         led_cls = Signal(8)
+        # Replies other than results are chosen one clock ahead (registered).
+        # Nothing else can claim the serialiser in between: a frame never enters the
+        # core while an info or status reply waits, so no result can arrive.
         load_result = out_valid & ~st_run
-        load_info = idle & ~busy & info_req
-        load_status = idle & ~busy & ~info_req & st_reply & st_done & ~st_run
+        load_info, load_status = Signal(), Signal()
+        free = idle & ~busy & ~uart_fire & ~load_info & ~load_status
+        m.d.sync += [load_info.eq(free & info_req),
+                     load_status.eq(free & ~info_req & st_reply & st_done & ~st_run)]
         with m.If(load_result):
             m.d.sync += [ser.eq(result), left.eq(proto.reply_bytes), idle.eq(0), busy.eq(0),
                          led_cls.eq(core.o.payload.cls)]
@@ -287,17 +303,23 @@ class ShellCore(wiring.Component):
         with m.Elif(tx.i.valid & tx.i.ready):
             m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
         # A UART frame enters the core only when its reply can go straight out.
-        m.d.comb += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req)
+        m.d.sync += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req & ~uart_fire
+                                 & ~(st_reply & st_done) & ~load_info & ~load_status)
         with m.If(uart_fire):
             m.d.sync += busy.eq(1)
+        # The core's inputs come straight from registers.
+        core_in, core_in_valid = Signal(ni), Signal()
+        m.d.comb += [core.i.payload.eq(core_in), core.i.valid.eq(core_in_valid)]
 
         # -- self-test datapath --------------------------------------------------
         if n_test:
             bits, expected = self.self_test
             m.submodules.vectors = vin = Memory(shape=unsigned(ni), depth=n_test,
-                                                init=[_bits_to_int(r) for r in bits])
+                                                init=[_bits_to_int(r) for r in bits],
+                                                attrs={"ram_style": "block"})
             m.submodules.expected = vexp = Memory(shape=unsigned(cw), depth=n_test,
-                                                  init=[int(c) for c in expected])
+                                                  init=[int(c) for c in expected],
+                                                  attrs={"ram_style": "block"})
             vin_rd, exp_rd = vin.read_port(), vexp.read_port()
             aw = max(1, (n_test - 1).bit_length())
             in_idx, out_idx = Signal(aw), Signal(aw)
@@ -311,7 +333,7 @@ class ShellCore(wiring.Component):
             with m.If(st_start):
                 m.d.comb += [in_next.eq(0), out_next.eq(0)]
                 m.d.sync += [st_run.eq(1), feeding.eq(1), st_request.eq(0), st_reply.eq(1),
-                             st_done.eq(0), st_mism.eq(0)]
+                             st_done.eq(0), st_mism.eq(0), st_ok.eq(1)]
             m.d.sync += [in_idx.eq(in_next), out_idx.eq(out_next), primed.eq(st_run & ~st_start)]
             with m.If(feed & (in_idx == n_test - 1)):
                 m.d.sync += feeding.eq(0)
@@ -320,19 +342,19 @@ class ShellCore(wiring.Component):
             chk, bad, fin = Signal(), Signal(), Signal()
             m.d.sync += [chk.eq(st_run & out_valid), bad.eq(core.o.payload.cls != exp_rd.data),
                          fin.eq(st_run & out_valid & (out_idx == n_test - 1))]
-            with m.If(chk & bad & (st_mism != 0xFFFF)):
-                m.d.sync += st_mism.eq(st_mism + 1)
+            with m.If(chk & bad):
+                m.d.sync += [st_mism.eq(st_mism + 1), st_ok.eq(0)]
             with m.If(fin):
                 m.d.sync += [st_run.eq(0), st_done.eq(1)]
             with m.If(st_run):
-                m.d.comb += [core.i.payload.eq(vin_rd.data), core.i.valid.eq(feed)]
+                m.d.sync += [core_in.eq(vin_rd.data), core_in_valid.eq(feed)]
             with m.Else():
-                m.d.comb += [core.i.payload.eq(in_reg), core.i.valid.eq(uart_fire)]
+                m.d.sync += [core_in.eq(in_reg), core_in_valid.eq(uart_fire)]
             m.d.comb += [self.test_done.eq(st_done),
-                         self.test_pass.eq(st_done & (st_mism == 0))]
-            m.d.comb += self.leds.eq(Cat(self.test_pass, st_done & (st_mism != 0), led_cls))
+                         self.test_pass.eq(st_done & st_ok)]
+            m.d.comb += self.leds.eq(Cat(self.test_pass, st_done & ~st_ok, led_cls))
         else:
-            m.d.comb += [core.i.payload.eq(in_reg), core.i.valid.eq(uart_fire)]
+            m.d.sync += [core_in.eq(in_reg), core_in_valid.eq(uart_fire)]
             m.d.comb += self.leds.eq(led_cls)
         return m
 

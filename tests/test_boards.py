@@ -310,3 +310,127 @@ def test_shell_refuses_bad_settings():
         ShellCore(net, divisor=DIV, timeout=0)
     with pytest.raises(LgnhwError, match="UART divisor"):
         ShellCore(net, divisor=1)
+
+
+def test_shell_keeps_up_with_back_to_back_frames():
+    """Replies shorter than requests: the host streams frames without waiting."""
+    net = random_layered(40, [48, 30], 3, seed=9)
+    proto = Protocol(net)
+    assert proto.pipelined
+    shell = ShellCore(net, divisor=DIV, timeout=1000)
+    bits = np.random.default_rng(4).integers(0, 2, (5, 40)).astype(np.uint8)
+    exp_counts, exp_cls = predict(net, bits)
+    got = []
+
+    sim = Simulator(shell)
+    sim.add_clock(1e-6)
+
+    async def sender(ctx):
+        ctx.set(shell.rx, 1)
+        await ctx.tick().repeat(4)
+        for b in proto.encode(bits):
+            await send_byte(ctx, shell.rx, b)
+
+    async def receiver(ctx):
+        while len(got) < len(bits) * proto.reply_bytes:
+            got.append(await recv_byte(ctx, shell.tx))
+
+    sim.add_testbench(sender, background=True)
+    sim.add_testbench(receiver)
+    sim.run()
+    counts, cls = proto.decode(bytes(got), len(bits))
+    assert np.array_equal(cls, exp_cls) and np.array_equal(counts, exp_counts)
+
+
+# -- host side: lgnhw infer against a fake board on a pseudo-terminal ---------------------
+
+def _fake_board(fd, net, proto, stop):
+    """Answer the shell protocol with the golden model (what the FPGA does)."""
+    import os
+    import select
+    buf = bytearray()
+    while not stop.is_set():
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            buf += os.read(fd, 4096)
+        except OSError:
+            return
+        while buf:
+            if buf[0] == REQ_INFO:
+                os.write(fd, proto.info_reply(0))
+                del buf[:1]
+            elif buf[0] == 0xAA:
+                if len(buf) < proto.request_bytes:
+                    break
+                body = np.frombuffer(bytes(buf[1:proto.request_bytes]), dtype=np.uint8)
+                bits = np.unpackbits(body, bitorder="little")[:proto.inputs][None, :]
+                counts, cls = predict(net, bits)
+                cb = proto.count_bytes
+                reply = bytes([REPLY_RESULT, int(cls[0])]) + b"".join(
+                    int(c).to_bytes(cb, "little") for c in counts[0])
+                os.write(fd, reply)
+                del buf[:proto.request_bytes]
+            else:
+                del buf[:1]
+
+
+@pytest.mark.parametrize("inputs", [12, 40])
+def test_infer_over_a_serial_port(inputs):
+    pytest.importorskip("serial")
+    import os
+    import threading
+    import tty
+    from lgnhw.infer import infer
+    net = random_layered(inputs, [48, 30], 3, seed=9)
+    proto = Protocol(net)
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    stop = threading.Event()
+    thread = threading.Thread(target=_fake_board, args=(master, net, proto, stop), daemon=True)
+    thread.start()
+    try:
+        bits = np.random.default_rng(6).integers(0, 2, (70, inputs)).astype(np.uint8)
+        res = infer(net, os.ttyname(slave), bits, timeout=2.0)
+    finally:
+        stop.set()
+        thread.join()
+        os.close(master)
+        os.close(slave)
+    exp_counts, exp_cls = predict(net, bits)
+    assert np.array_equal(res["pred"], exp_cls) and np.array_equal(res["counts"], exp_counts)
+    assert res["board"]["inputs"] == inputs
+
+
+def test_infer_refuses_a_board_with_another_model():
+    pytest.importorskip("serial")
+    import os
+    import threading
+    import tty
+    from lgnhw.infer import infer
+    net = random_layered(12, [48, 30], 3, seed=9)
+    other = random_layered(16, [48, 30], 3, seed=9)
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    stop = threading.Event()
+    thread = threading.Thread(target=_fake_board, args=(master, other, Protocol(other), stop), daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(LgnhwError, match="different model"):
+            infer(net, os.ttyname(slave), np.zeros((2, 12), np.uint8), timeout=1.0)
+    finally:
+        stop.set()
+        thread.join()
+        os.close(master)
+        os.close(slave)
+
+
+def test_infer_without_a_port_is_a_clear_error():
+    pytest.importorskip("serial")
+    from lgnhw.errors import ToolError
+    from lgnhw.infer import infer
+    with pytest.raises(ToolError, match="cannot open serial port"):
+        infer(_small_net(), "/dev/does-not-exist", np.zeros((1, 12), np.uint8))

@@ -1,0 +1,199 @@
+"""Report parsing (unit tests on tool-shaped data) and real, small yosys/nextpnr runs.
+
+The real runs use a tiny netlist on the iCEstick (HX1K) with the YoWASP tools;
+each takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from lgnhw import report as rp
+from lgnhw.build import build_board, estimate, resolve_tools
+from lgnhw.cli import main
+from lgnhw.errors import BuildError, LgnhwError, ToolError
+from lgnhw.formats import write_lgn
+from lgnhw.randnet import random_layered
+
+
+def _have_yowasp() -> bool:
+    try:
+        resolve_tools("yowasp")
+        return True
+    except ToolError:
+        return False
+
+
+needs_tools = pytest.mark.skipif(not _have_yowasp(), reason="YoWASP yosys/nextpnr not installed")
+
+
+# -- parsing, on data shaped like the tools' output ------------------------------------
+
+def test_part_of_names_modules_and_flattened_cells():
+    assert rp.part_of("\\top.shell.core.gates") == "gate_layers"
+    assert rp.part_of("shell.core.gates.g12_d1_SB_DFFE_Q") == "gate_layers"
+    assert rp.part_of("top.shell.core.popcount7") == "popcount"
+    assert rp.part_of("shell.core.argmax.best_SB_LUT4_O") == "argmax"
+    assert rp.part_of("top.shell.core") == "core_control"
+    assert rp.part_of("shell.core.valid_SB_DFF_Q") == "core_control"
+    assert rp.part_of("core.popcount0") == "popcount"
+    assert rp.part_of("top.shell.uart_rx") == "shell"
+    assert rp.part_of("$gbuf_shell.x_$glb_ce") == "shell"
+
+
+def test_stat_cells_skips_submodule_instances_and_scopeinfo():
+    stat = {"modules": {"\\top": {}, "\\top.sub": {}},
+            "design": {"num_cells_by_type": {"SB_LUT4": 10, "SB_DFFE": 3, "SB_DFFESR": 2,
+                                             "top.sub": 1, "$scopeinfo": 4, "SB_CARRY": 5,
+                                             "SB_RAM40_4K": 1, "SB_IO": 7, "SB_GB_IO": 1}}}
+    cells = rp.stat_cells(stat)
+    assert "top.sub" not in cells and "$scopeinfo" not in cells
+    assert rp.ice40_resources(cells) == {"luts": 10, "ffs": 5, "carries": 5, "brams": 1, "ios": 8}
+
+
+def test_breakdown_counts_each_module_once_by_part():
+    stat = {"modules": {
+        "\\top": {"num_cells_by_type": {"top.shell": 1}},
+        "\\top.shell": {"num_cells_by_type": {"SB_LUT4": 7, "SB_DFF": 2, "top.shell.core": 1}},
+        "\\top.shell.core": {"num_cells_by_type": {"SB_DFF": 1, "top.shell.core.gates": 1}},
+        "\\top.shell.core.gates": {"num_cells_by_type": {"SB_LUT4": 40, "SB_DFFE": 30}},
+        "\\top.shell.core.popcount0": {"num_cells_by_type": {"SB_LUT4": 4, "SB_CARRY": 3}},
+        "\\top.shell.core.popcount1": {"num_cells_by_type": {"SB_LUT4": 6, "SB_CARRY": 1}},
+    }}
+    parts = rp.breakdown(stat)
+    assert list(parts) == ["gate_layers", "popcount", "core_control", "shell"]
+    assert parts["gate_layers"]["luts"] == 40 and parts["gate_layers"]["ffs"] == 30
+    assert parts["popcount"] == {"luts": 10, "ffs": 0, "carries": 4, "brams": 0, "ios": 0}
+    assert parts["shell"]["luts"] == 7 and parts["core_control"]["ffs"] == 1
+
+
+def _step(kind, delay, src, dst):
+    return {"type": kind, "delay": delay, "from": {"cell": src}, "to": {"cell": dst}}
+
+
+def test_critical_path_summary_picks_the_slowest_clock_and_names_parts():
+    fast = {"from": "posedge a", "to": "posedge a",
+            "path": [_step("clk-to-q", 0.5, "x", "x"), _step("setup", 0.1, "x", "x")]}
+    slow = {"from": "posedge b", "to": "posedge b", "path": [
+        _step("clk-to-q", 0.5, "shell.core.gates.r1", "shell.core.gates.r1"),
+        _step("routing", 1.0, "shell.core.gates.r1", "shell.core.popcount3.lut"),
+        _step("logic", 0.4, "shell.core.popcount3.lut", "shell.core.popcount3.lut"),
+        _step("routing", 0.9, "shell.core.popcount3.lut", "shell.core.argmax.r2"),
+        _step("setup", 0.1, "shell.core.argmax.r2", "shell.core.argmax.r2")]}
+    io = {"from": "<async>", "to": "posedge b", "path": [_step("source", 9.0, "pin", "pin")]}
+    rep = {"fmax": {"a": {"achieved": 500.0, "constraint": 100.0},
+                    "b": {"achieved": 345.0, "constraint": 100.0}},
+           "critical_paths": [fast, slow, io], "utilization": {"ICESTORM_LC": {"used": 3, "available": 9}}}
+    parsed = rp.parse_nextpnr_report(rep)
+    assert parsed["fmax_mhz"] == {"a": 500.0, "b": 345.0}
+    assert parsed["utilization"]["ICESTORM_LC"] == (3, 9)
+    cp = parsed["critical_path"]
+    assert cp["clock"] == "b" and cp["logic_levels"] == 1
+    assert cp["delay_ns"] == pytest.approx(2.9) and cp["routing_ns"] == pytest.approx(1.9)
+    assert cp["parts"] == ["gate_layers", "popcount", "argmax"]
+    assert cp["from_part"] == "gate_layers" and cp["to_part"] == "argmax"
+
+
+def test_nextpnr_log_utilisation_lines():
+    log = ("Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  2990/  1280   233%\n"
+           "Info: \t        ICESTORM_RAM:     0/    16     0%\nERROR: Unable to place cell\n")
+    assert rp.nextpnr_log_utilisation(log) == {"ICESTORM_LC": (2990, 1280), "ICESTORM_RAM": (0, 16)}
+
+
+def test_unreadable_tool_output_is_a_tool_error(tmp_path):
+    bad = tmp_path / "r.json"
+    bad.write_text("{not json")
+    with pytest.raises(ToolError, match="r.json"):
+        rp.parse_nextpnr_report(bad)
+    with pytest.raises(ToolError, match="cannot read"):
+        rp.stat_cells(tmp_path / "missing.json")
+
+
+def test_toolchain_names_and_missing_native_tools(monkeypatch):
+    with pytest.raises(LgnhwError, match="yowasp, native"):
+        resolve_tools("vivado")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("YOSYS", "no-such-yosys")
+    with pytest.raises(ToolError, match="YOSYS=no-such-yosys"):
+        resolve_tools("native", ("yosys",))
+
+
+# -- real tool runs --------------------------------------------------------------------
+
+def _tiny():
+    return random_layered(8, [16, 16, 6], 3, seed=3)
+
+
+@needs_tools
+def test_cli_build_tiny_model_on_icestick_makes_bitstream_and_report(tmp_path, capsys):
+    model = tmp_path / "tiny.lgn"
+    write_lgn(_tiny(), model)
+    out = tmp_path / "build"
+    rc = main(["build", str(model), "--board", "icestick", "-o", str(out), "--json"])
+    assert rc == 0
+    rep = json.loads(capsys.readouterr().out)
+    for key in ("board", "device", "luts", "ffs", "carries", "brams", "ios", "utilization",
+                "fmax_mhz", "latency_cycles", "throughput_per_s", "gates_before", "gates_after",
+                "fits", "bitstream", "breakdown"):
+        assert key in rep, key
+    assert rep["board"] == "icestick" and rep["device"] == "iCE40HX1K" and rep["fits"] is True
+    bit = rep["bitstream"]
+    assert os.path.getsize(bit) > 1000
+    # The report agrees with the tools' own files.
+    tools_rep = json.loads((out / "top.report.json").read_text())
+    assert rep["utilization"] == pytest.approx(
+        tools_rep["utilization"]["ICESTORM_LC"]["used"] / tools_rep["utilization"]["ICESTORM_LC"]["available"],
+        abs=1e-4)
+    clock, fmax = next(iter(rep["fmax_mhz"].items()))
+    assert fmax == pytest.approx(tools_rep["fmax"][clock]["achieved"], abs=0.01)
+    assert rep["throughput_per_s"] == int(round(fmax * 1e6))
+    stat = json.loads((out / "top.stat.json").read_text())
+    assert rep["luts"] == stat["design"]["num_cells_by_type"]["SB_LUT4"]
+    parts = rep["breakdown"]
+    assert {"gate_layers", "popcount", "argmax", "shell"} <= set(parts)
+    # hierarchy kept costs a little optimisation across modules, not much
+    total = sum(p["luts"] for p in parts.values())
+    assert 0.7 * rep["luts"] <= total <= 1.5 * rep["luts"]
+    assert rep["ios"] >= 3  # clock, uart rx, uart tx
+    assert rep["critical_path"]["delay_ns"] > 0
+    assert json.loads((out / "report.json").read_text()) == rep
+
+
+@needs_tools
+def test_design_too_large_gives_fit_error(tmp_path):
+    big = random_layered(64, [1200, 1200, 1200], 4, seed=0)
+    with pytest.raises(BuildError) as err:
+        build_board(big, "icestick", out_dir=tmp_path)
+    msg = str(err.value)
+    assert "does not fit" in msg and "iCE40HX1K" in msg and "1280" in msg
+    assert "smaller model" in msg and "log:" in msg
+    assert "\n" not in msg
+
+
+@needs_tools
+def test_device_estimate_reports_ice40_and_lut6_counts(tmp_path):
+    rep = estimate(_tiny(), "ice40up5k", out_dir=tmp_path, pipeline_every=2)
+    assert rep["device"] == "iCE40UP5K" and rep["bitstream"] is None and rep["synthesis_only"]
+    assert rep["luts"] > 0 and rep["lut6_luts"] > 0
+    # a LUT6 holds any 6-input function, so it never needs more LUTs than LUT4s
+    assert rep["lut6_luts"] <= rep["luts"]
+    assert rep["ffs"] == rep["lut6_ffs"]
+    assert rep["fits"] is True
+    assert "gate_layers" in rep["breakdown"]
+
+
+def test_bad_board_and_bad_device_are_one_line_errors(capsys, tmp_path):
+    model = tmp_path / "tiny.lgn"
+    write_lgn(_tiny(), model)
+    assert main(["build", str(model), "--board", "nexys"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown board 'nexys'" in err and "icestick" in err
+    assert main(["report", str(model), "--device", "xc9z"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown device" in err
+    assert main(["build", str(tmp_path / "missing.lgn"), "--board", "icestick"]) == 1
+    assert "missing.lgn" in capsys.readouterr().err
