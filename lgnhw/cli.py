@@ -139,6 +139,112 @@ def cmd_emit(args) -> int:
     return 0
 
 
+def _model_or_default(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", nargs="?", metavar="MODEL",
+                   help="model file (default: the bundled digits model lgnhw/data/digits.lgn)")
+    p.add_argument("--wiring", metavar="FILE",
+                   help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
+
+
+def _load_or_default(args):
+    from .build import load_model_or_default
+    if args.model is None:
+        return load_model_or_default(None)
+    return _load(args), args.model
+
+
+def _progress():
+    if sys.stderr.isatty():
+        return lambda msg: print(f"lgnhw: {msg} ...", file=sys.stderr, flush=True)
+    return None
+
+
+def cmd_build(args) -> int:
+    from .build import build_board, report_table
+    net, label = _load_or_default(args)
+    rep = build_board(net, args.board, out_dir=args.output or f"out/build-{args.board}",
+                      pipeline_every=args.pipeline_every, self_test=args.self_test,
+                      toolchain=args.toolchain, seed=args.seed, target_mhz=args.freq,
+                      model_label=label, progress=_progress())
+    _emit_result(args, rep, report_table(rep))
+    return 0
+
+
+def cmd_boards(args) -> int:
+    from .boards.catalog import BOARDS
+    rows = [b.summary() for b in BOARDS.values()]
+    if args.json:
+        print(json.dumps({"boards": rows}, sort_keys=True))
+        return 0
+    print(f"{'board':<10} {'device':<10} {'package':<8} {'clock':>8} {'cells':>6} {'brams':>5} {'target':>7}  title")
+    for r in rows:
+        print(f"{r['board']:<10} {r['device']:<10} {r['package']:<8} {r['clock_mhz']:>5g} MHz "
+              f"{r['logic_cells']:>6} {r['brams']:>5} {r['target_mhz']:>3g} MHz  {r['title']}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .build import build_board, estimate, report_table
+    net, label = _load_or_default(args)
+    if args.board is not None:
+        rep = build_board(net, args.board, out_dir=args.output or f"out/report-{args.board}",
+                          pipeline_every=args.pipeline_every, toolchain=args.toolchain,
+                          seed=args.seed, target_mhz=args.freq, bitstream=False,
+                          model_label=label, progress=_progress())
+    else:
+        rep = estimate(net, args.device, out_dir=args.output or f"out/estimate-{args.device}",
+                       pipeline_every=args.pipeline_every, toolchain=args.toolchain,
+                       model_label=label, progress=_progress())
+    _emit_result(args, rep, report_table(rep))
+    return 0
+
+
+def cmd_infer(args) -> int:
+    from .fileio import atomic_open
+    from .golden import encode_inputs, predict
+    from .infer import infer
+    net, label = _load_or_default(args)
+    x = _load_npy(args.inputs)
+    if x.ndim == 2 and x.shape[1] == net.num_inputs and (x.size == 0 or np.isin(x, (0, 1)).all()):
+        bits = x.astype(np.uint8)
+    elif net.thresholds is not None and x.ndim == 2 and x.shape[1] == net.thresholds.shape[0]:
+        bits = encode_inputs(net, x)
+    else:
+        want = f"(N, {net.num_inputs}) encoded 0/1 bits"
+        if net.thresholds is not None:
+            want += f" or (N, {net.thresholds.shape[0]}) raw features"
+        raise FormatError(args.inputs, f"has shape {x.shape}, expected {want}")
+    res = infer(net, args.port, bits, baud=args.baud)
+    _, gold = predict(net, bits)
+    result = {"n": int(bits.shape[0]), "port": args.port, "model": label,
+              "seconds": round(res["seconds"], 4),
+              "per_second": None if res["per_second"] is None else round(res["per_second"], 1),
+              "golden_mismatches": int((res["pred"] != gold).sum())}
+    if args.labels:
+        y = _load_npy(args.labels)
+        if y.shape != (bits.shape[0],):
+            raise FormatError(args.labels, f"has shape {y.shape}, expected ({bits.shape[0]},) labels")
+        result["accuracy"] = round(float((res["pred"] == y).mean()), 4) if len(y) else None
+    if args.out:
+        with atomic_open(args.out, "wb") as f:
+            np.savez(f, counts=res["counts"], pred=res["pred"])
+        result["output"] = args.out
+    _emit_result(args, result)
+    return 0 if result["golden_mismatches"] == 0 else 1
+
+
+def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
+    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
+                   help="a register after every K logic levels (0: combinational)")
+    p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
+                   help="pip-installed YoWASP tools (default) or yosys/nextpnr-ice40/icepack from PATH "
+                        "(or $YOSYS, $NEXTPNR_ICE40, $ICEPACK)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (deterministic)")
+    p.add_argument("--freq", type=float, metavar="MHZ",
+                   help="timing target for nextpnr (default: the board's, see `lgnhw boards`)")
+    p.add_argument("-o", "--output", metavar="OUTDIR", help=f"build folder (default: {output_default})")
+
+
 def _sim_bits(args, net) -> np.ndarray:
     from .golden import encode_inputs
     if args.inputs is None:
@@ -245,6 +351,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a register after every K logic levels (0: combinational)")
     p.add_argument("--name", default="lgn_core", help="top module name")
     p.add_argument("--always-ready", action="store_true", help="no ready ports; the core never stalls")
+
+    p = command("build", cmd_build, "build a bitstream for a board (UART shell + core) and report resources/timing")
+    _model_or_default(p)
+    p.add_argument("--board", required=True, metavar="BOARD", help="board name, see `lgnhw boards`")
+    p.add_argument("--self-test", action="store_true",
+                   help="store test vectors + expected classes in block RAM; LEDs show pass/fail")
+    _build_options(p, "out/build-BOARD")
+
+    command("boards", cmd_boards, "list the boards lgnhw can build for")
+
+    p = command("report", cmd_report, "resource/timing report: place and route for a board, "
+                                      "or a synthesis-only estimate for a device")
+    _model_or_default(p)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--board", metavar="BOARD", help="full synthesis + place and route (no bitstream)")
+    where.add_argument("--device", metavar="DEV",
+                       help="synthesis-only estimate of the core: iCE40UP5K, iCE40HX8K, ..., xc7, lut6")
+    _build_options(p, "out/report-BOARD or out/estimate-DEV")
+
+    p = command("infer", cmd_infer, "classify vectors on a board running an lgnhw build (needs pyserial)")
+    _model_or_default(p)
+    p.add_argument("--port", required=True, metavar="DEV", help="serial port, e.g. /dev/ttyUSB1")
+    p.add_argument("--inputs", required=True, metavar="X.npy",
+                   help="(N, inputs) 0/1 encoded bits, or (N, features) raw features for thermometer models")
+    p.add_argument("--labels", metavar="Y.npy", help="(N,) labels: report the accuracy")
+    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--out", metavar="P.npz", help="write counts (N, classes) and pred (N,)")
 
     p = command("sim", cmd_sim, "simulate the emitted core (cocotb + Verilator/Icarus) against the golden model")
     _model_arg(p)
