@@ -333,8 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'digits' (scikit-learn, fixed split) or an .npz with X, y [, X_test, y_test]")
     p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 500, 500], metavar="N",
                    help="gates per layer; the last width must be divisible by the classes")
-    p.add_argument("--thermometer", type=int, default=3, metavar="T", help="thresholds per input feature")
-    p.add_argument("--tau", type=float, default=10.0, help="GroupSum temperature")
+    p.add_argument("--thermometer", type=int, default=2, metavar="T", help="thresholds per input feature")
+    p.add_argument("--tau", type=float, default=3.0, help="GroupSum temperature")
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")

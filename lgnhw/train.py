@@ -52,9 +52,10 @@ INSTALL_HINT = "lgnhw train needs PyTorch (the 'train' extra): pip install 'lgnh
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Training settings; the defaults produce the bundled ``lgnhw/data/digits.lgn``."""
     layers: tuple[int, ...] = (500, 500, 500, 500)
-    thermometer: int = 3
-    tau: float = 10.0
+    thermometer: int = 2
+    tau: float = 3.0
     epochs: int = 200
     seed: int = 0
     lr: float = 0.01
