@@ -184,7 +184,8 @@ class SimBuild:
 def build(net: Netlist, simulator: str = "verilator", pipeline_every: int = 1,
           backend: str = "verilog", work_dir=None, name: str = "lgn_core",
           always_ready: bool = False, axis: bool = False, sources=None,
-          latency: int | None = None, optimize: bool = False) -> SimBuild:
+          latency: int | None = None, optimize: bool = False,
+          depth: int | None = None) -> SimBuild:
     """Emit ``net`` and compile it with the harness for ``simulator``.
 
     ``work_dir``: folder for the emitted design, build and runs (default: a new
@@ -193,6 +194,8 @@ def build(net: Netlist, simulator: str = "verilator", pipeline_every: int = 1,
     already-written Verilog (module ``name``) with the given declared latency
     instead of emitting. ``optimize``: compile the simulation with ``-Os``
     (slow to build, fast to run; worth it from a few hundred thousand vectors).
+    ``depth``: vectors per harness memory load (a power of two; default
+    :func:`~lgnhw.verify.harness.memory_depth`); longer runs go in chunks.
     """
     if backend not in BACKENDS:
         raise LgnhwError(f"unknown backend {backend!r}; choose verilog or amaranth")
@@ -215,7 +218,8 @@ def build(net: Netlist, simulator: str = "verilator", pipeline_every: int = 1,
         raise LgnhwError(f"the {backend} emitter reports latency {emitted_latency}, "
                          f"plan.latency says {latency}")
     layout = harness.payload_layout(net)
-    depth = harness.memory_depth(net.num_inputs, layout["width"])
+    if depth is None:
+        depth = harness.memory_depth(net.num_inputs, layout["width"])
     top_path = directory / "lgn_tb_top.v"
     with atomic_open(top_path, "w") as f:
         f.write(harness.harness_verilog(name, max(1, net.num_inputs), layout["width"], depth,
