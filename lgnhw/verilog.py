@@ -42,6 +42,7 @@ GATE_TEMPLATES = (
 )
 
 _BLOCK = 1 << 16  # gates per text block
+_CHUNK = 32       # registers per line of a bank update
 
 
 def _sig_refs(src: list, delay: list) -> list:
@@ -106,10 +107,38 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _always(lines: list) -> list:
-    if not lines:
-        return []
-    return ["    always @(posedge clk) if (en) begin"] + lines + ["    end"]
+def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tuple[str, str]:
+    """A register bank: one vector register ``bank`` holding the delayed copies ``dsts`` of ``srcs``.
+
+    Returns ``(head, tail)``: ``head`` declares the vector and one named wire per
+    copy (write it before any reader), ``tail`` is the clocked update (write it
+    after every source is declared). One process per bank with a few wide
+    assignments keeps yosys' ``proc`` fast on million-register designs.
+    """
+    if not dsts:
+        return "", ""
+    if widths is None:
+        total = len(dsts)
+        head = [f"    reg [{total - 1}:0] {bank};\n"]
+        head += [f"    wire {d} = {bank}[{i}];\n" for i, d in enumerate(dsts)]
+        lo = list(range(0, total, _CHUNK))
+        hi = [min(x + _CHUNK, total) - 1 for x in lo]
+    else:
+        ends = np.cumsum(widths).tolist()
+        total = ends[-1]
+        starts = [e - w for e, w in zip(ends, widths)]
+        head = [f"    reg [{total - 1}:0] {bank};\n"]
+        head += [f"    wire [{w - 1}:0] {d} = {bank}[{e - 1}:{b}];\n"
+                 for d, w, b, e in zip(dsts, widths, starts, ends)]
+        first = list(range(0, len(dsts), _CHUNK))
+        lo = [starts[x] for x in first]
+        hi = [ends[min(x + _CHUNK, len(dsts)) - 1] - 1 for x in first]
+    tail = ["    always @(posedge clk) if (en) begin\n"]
+    for n, (a, b) in enumerate(zip(lo, hi)):
+        chunk = srcs[n * _CHUNK:(n + 1) * _CHUNK]
+        tail.append(f"        {bank}[{b}:{a}] <= {{{', '.join(reversed(chunk))}}};\n")
+    tail.append("    end\n")
+    return "".join(head), "".join(tail)
 
 
 def _gate_section(plan: Plan, out):
@@ -125,10 +154,14 @@ def _gate_section(plan: Plan, out):
     sigs = np.flatnonzero(delays > 0)
     maxd = int(delays.max(initial=0))
 
+    tails = []
     for k in range(1, maxd + 1):
         sel = sigs[delays[sigs] >= k].tolist()
-        for i in range(0, len(sel), _BLOCK):
-            out.write("".join([f"    reg s{s}_d{k};\n" for s in sel[i:i + _BLOCK]]))
+        prev = "" if k == 1 else f"_d{k - 1}"
+        head, tail = _bank(f"sr{k}", [f"s{s}_d{k}" for s in sel], [f"s{s}{prev}" for s in sel])
+        out.write(head)
+        tails.append(tail)
+        del head, tail
     tmpl = [f"    wire s{{v}} = {t};\n" for t in GATE_TEMPLATES]
     for start in range(0, net.num_gates, _BLOCK):
         stop = min(start + _BLOCK, net.num_gates)
@@ -140,14 +173,7 @@ def _gate_section(plan: Plan, out):
         ops = net.op[start:stop].tolist()
         out.write("".join([tmpl[o].format(v=v, a=x, b=y)
                            for o, v, x, y in zip(ops, range(first + start, first + stop), ra, rb)]))
-    if maxd:
-        out.write("    always @(posedge clk) if (en) begin\n")
-        for k in range(1, maxd + 1):
-            sel = sigs[delays[sigs] >= k].tolist()
-            prev = "" if k == 1 else f"_d{k - 1}"
-            for i in range(0, len(sel), _BLOCK):
-                out.write("".join([f"        s{s}_d{k} <= s{s}{prev};\n" for s in sel[i:i + _BLOCK]]))
-        out.write("    end\n")
+    out.write("".join(tails))
 
 
 def _gate_ref(plan: Plan, sig: int) -> str:
@@ -178,10 +204,14 @@ def _popcount_section(plan: Plan, c: int, out):
     out.write("    // -- popcount of class %d: %d bits + %d\n" % (c, tree.num_bits, tree.constant))
     # delay registers first (declared before use)
     nodes = np.flatnonzero(delays > 0)
+    tails = []
     for d in range(1, int(delays.max(initial=0)) + 1):
-        sel = nodes[delays[nodes] >= d]
-        vec = [f"[{w - 1}:0] " if w > 1 else "" for w in width[sel].tolist()]
-        out.write("".join([f"    reg {v}{pre}{n}_d{d};\n" for v, n in zip(vec, sel.tolist())]))
+        sel = nodes[delays[nodes] >= d].tolist()
+        prev = "" if d == 1 else f"_d{d - 1}"
+        head, tail = _bank(f"pr{c}_{d}", [f"{pre}{n}_d{d}" for n in sel],
+                           [f"{pre}{n}{prev}" for n in sel], width[sel].tolist())
+        out.write(head)
+        tails.append(tail)
     # leaves: the gate network's outputs
     sigs = plan.net.outputs[plan.leaves[c]].astype(np.int64)
     gsch = plan.gates
@@ -196,7 +226,7 @@ def _popcount_section(plan: Plan, c: int, out):
         pad = (width[adders] - width[side]).tolist()
         if const >= 0:
             for i in np.flatnonzero(side == const).tolist():
-                r[i] = f"{width[const]}'d{tree.constant}"
+                r[i], pad[i] = f"{width[adders[i]]}'d{tree.constant}", 0
         refs.append([f"{{{p}'d0, {x}}}" if p else x for p, x in zip(pad, r)])
     out.write("".join([f"    wire [{w - 1}:0] {pre}{n} = {x} + {y};\n" for w, n, x, y in
                        zip(width[adders].tolist(), adders.tolist(), refs[0], refs[1])]))
@@ -207,13 +237,7 @@ def _popcount_section(plan: Plan, c: int, out):
         score = _zext(_node_refs(pre, [root], [plan.pop_latency - int(stage[root])])[0],
                       int(width[root]), nw)
     out.write(f"    wire [{nw - 1}:0] sc{c} = {score};\n")
-    if nodes.size:
-        out.write("    always @(posedge clk) if (en) begin\n")
-        for d in range(1, int(delays.max(initial=0)) + 1):
-            sel = nodes[delays[nodes] >= d].tolist()
-            prev = "" if d == 1 else f"_d{d - 1}"
-            out.write("".join([f"        {pre}{n}_d{d} <= {pre}{n}{prev};\n" for n in sel]))
-        out.write("    end\n")
+    out.write("".join(tails))
 
 
 def _argmax_section(plan: Plan, out):
@@ -235,23 +259,26 @@ def _argmax_section(plan: Plan, out):
         d = at - stage[n]
         return f"x{n}_d{d}" if d else f"x{n}"
 
-    lines, decl, upd = [], [], []
+    lines = []
     for n in range(nc, len(stage)):
         t, a, b = stage[n], left[n], right[n]
         lines += [f"    wire t{n} = {cnt(b, t)} > {cnt(a, t)};",
                   f"    wire [{nw - 1}:0] m{n} = t{n} ? {cnt(b, t)} : {cnt(a, t)};",
                   f"    wire [{cw - 1}:0] x{n} = t{n} ? {idx(b, t)} : {idx(a, t)};"]
-    for n in range(len(stage)):
-        names = [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", cw)]
-        for base, w in names:
-            for d in range(1, delays[n] + 1):
-                decl.append(f"    reg [{w - 1}:0] {base}_d{d};")
-                prev = f"{base}_d{d - 1}" if d > 1 else base
-                upd.append(f"        {base}_d{d} <= {prev};")
+    heads, tails = [], []
+    for d in range(1, max(delays, default=0) + 1):
+        items = []
+        for n in range(len(stage)):
+            if delays[n] >= d:
+                items += [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", cw)]
+        head, tail = _bank(f"ar{d}", [f"{b}_d{d}" for b, _ in items],
+                           [f"{b}_d{d - 1}" if d > 1 else b for b, _ in items], [w for _, w in items])
+        heads.append(head)
+        tails.append(tail)
     end = plan.arg_latency
     fields = [cnt(c, end) for c in reversed(range(nc))] + [idx(tree.root, end)]
     out.write("    // -- argmax over %d classes (ties -> lowest index)\n" % nc)
-    out.write("\n".join(decl + lines + _always(upd)) + "\n")
+    out.write("".join(heads) + "\n".join(lines) + "\n" + "".join(tails))
     out.write(f"    assign o__payload = {{{', '.join(fields)}}};\n")
 
 
