@@ -112,8 +112,8 @@ def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tupl
 
     Returns ``(head, tail)``: ``head`` declares the vector and one named wire per
     copy (write it before any reader), ``tail`` is the clocked update (write it
-    after every source is declared). One process per bank with a few wide
-    assignments keeps yosys' ``proc`` fast on million-register designs.
+    after every source is declared). One process per bank with a single
+    assignment keeps yosys' ``proc`` fast on million-register designs.
     """
     if not dsts:
         return "", ""
@@ -133,11 +133,11 @@ def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tupl
         first = list(range(0, len(dsts), _CHUNK))
         lo = [starts[x] for x in first]
         hi = [ends[min(x + _CHUNK, len(dsts)) - 1] - 1 for x in first]
-    tail = ["    always @(posedge clk) if (en) begin\n"]
+    tail = [f"    wire [{total - 1}:0] {bank}_next;\n"]
     for n, (a, b) in enumerate(zip(lo, hi)):
         chunk = srcs[n * _CHUNK:(n + 1) * _CHUNK]
-        tail.append(f"        {bank}[{b}:{a}] <= {{{', '.join(reversed(chunk))}}};\n")
-    tail.append("    end\n")
+        tail.append(f"    assign {bank}_next[{b}:{a}] = {{{', '.join(reversed(chunk))}}};\n")
+    tail.append(f"    always @(posedge clk) if (en) {bank} <= {bank}_next;\n")
     return "".join(head), "".join(tail)
 
 
