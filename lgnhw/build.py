@@ -167,23 +167,33 @@ def _set_clock_target(pcf: Path, target_mhz: float) -> None:
 
 
 def _fit_error(board, used: int, avail: int, what: str, luts: int, ffs: int, log) -> BuildError:
+    from .boards.catalog import BOARDS
     pct = used / avail if avail else float("inf")
+    bigger = [b.name for b in BOARDS.values() if b.logic_cells > board.logic_cells and b.brams >= board.brams]
+    tries = []
     if ffs > luts:
-        hint = ("try a larger --pipeline-every (fewer pipeline registers), a smaller model, "
-                "or a larger board (e.g. --board hx8k)")
-    else:
-        hint = "try a smaller model or a larger board (e.g. --board hx8k); --pipeline-every 0/2+ saves registers"
-    return BuildError(f"design does not fit the {board.title}: needs {used} {what}, the {board.device} "
-                      f"has {avail} ({pct:.0%}); {hint} (log: {log})")
+        tries.append("a larger --pipeline-every (registers every K levels: fewer pipeline flip-flops)")
+    tries.append("a smaller model")
+    if bigger:
+        tries.append("a larger board (" + ", ".join(f"--board {n}" for n in bigger) + ")")
+    if ffs <= luts:
+        tries.append("--pipeline-every 0/2+ to save registers")
+    return BuildError(f"design does not fit the {board.title}: needs {used} {what} "
+                      f"({luts} LUTs, {ffs} flip-flops), the {board.device} has {avail} ({pct:.1%}); "
+                      f"try {', or '.join(tries)} (log: {log})")
 
 
 def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
                 self_test: bool = False, toolchain: str = "yowasp", seed: int = _DEFAULT_SEED,
                 target_mhz: float | None = None, baud: int = 115200, optimize: bool = True,
-                bitstream: bool = True, model_label: str = "", progress=None) -> dict:
+                bitstream: bool = True, model_label: str = "", progress=None,
+                core=None, files=None) -> dict:
     """Build ``net`` for ``board``; returns the report dict (also written to ``OUT/report.json``).
 
-    ``bitstream=False`` stops after place and route (no icepack).
+    ``bitstream=False`` stops after place and route (no icepack). ``core``:
+    ``callable(net) -> component`` replacing :class:`LgnCore` in the shell
+    (same always-ready stream ports, a ``latency`` attribute), with extra
+    source ``files`` (``{name: text}``) for it, e.g. a Verilog baseline.
     """
     from .boards import catalog
     from .gateware.plan import check_pipeline_every
@@ -208,8 +218,11 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
 
     say("elaborating the board shell and core (Amaranth)")
     from .boards.shell import BoardTop
-    top = BoardTop(net, clock_hz=b.clock_hz, baud=baud, pipeline_every=pipeline_every, self_test=st)
+    top = BoardTop(net, clock_hz=b.clock_hz, baud=baud, pipeline_every=pipeline_every, self_test=st,
+                   core=None if core is None else core(net))
     plat = b.platform()
+    for fname, text in (files or {}).items():
+        plat.add_file(fname, text)
     plan = plat.build(
         top, name="top", do_build=False,
         script_after_read="hierarchy -top top\ndesign -save lgnhw_orig\n"

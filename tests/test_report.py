@@ -165,13 +165,16 @@ def test_cli_build_tiny_model_on_icestick_makes_bitstream_and_report(tmp_path, c
 
 @needs_tools
 def test_design_too_large_gives_fit_error(tmp_path):
-    big = random_layered(64, [1200, 1200, 1200], 4, seed=0)
+    # a deep xor network: ~900 gates survive optimisation, ~1800 pipeline flip-flops at K=1
+    big = random_layered(16, [32] * 60, 4, seed=0, ops=[6, 9])
     with pytest.raises(BuildError) as err:
         build_board(big, "icestick", out_dir=tmp_path)
     msg = str(err.value)
     assert "does not fit" in msg and "iCE40HX1K" in msg and "1280" in msg
-    assert "smaller model" in msg and "log:" in msg
+    assert "smaller model" in msg and "--pipeline-every" in msg and "--board hx8k" in msg
+    assert f"log: {tmp_path}" in msg
     assert "\n" not in msg
+    assert not (tmp_path / "top.bin").exists()
 
 
 @needs_tools
