@@ -256,8 +256,8 @@ def simulate(net: Netlist, bits, simulator: str = "verilator", pipeline_every: i
     on from :data:`OPTIMIZE_FROM_VECTORS` vectors.
     """
     if build_kwargs.get("optimize") is None:
-        # -Os costs ~10x the C++ compile time and saves ~3/4 of the run time:
-        # worth it only for long runs.
+        # -Os adds ~30 s of C++ compile for a 4,000-gate core and runs it
+        # 2-6x faster: worth it only for long runs (see benchmarks/bench_sim.py).
         build_kwargs["optimize"] = len(bits) >= OPTIMIZE_FROM_VECTORS
     temp = work_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lgnhw-sim-")) if temp else Path(work_dir)
