@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Elaboratable, Module, Mux, Signal, unsigned
-from amaranth.lib import wiring
+from amaranth.lib import io, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -288,25 +288,32 @@ class ShellCore(wiring.Component):
         idle = Signal(init=1)
         m.d.comb += [tx.i.payload.eq(ser[:8]), tx.i.valid.eq(~idle)]
         led_cls = Signal(8)
-        # Replies other than results are chosen one clock ahead (registered).
-        # Nothing else can claim the serialiser in between: a frame never enters the
-        # core while an info or status reply waits, so no result can arrive.
+        # A reply is first captured into `word` (one of three sources), then moved
+        # to the byte shifter `ser` when it is idle: every enable and select of the
+        # wide registers is then one LUT away from registers.
+        word = Signal(nbytes * 8)
+        word_len = Signal(range(nbytes + 1))
+        wpend = Signal()
+        # Info/status replies are chosen one clock ahead (registered). Nothing else
+        # can claim `word` in between: no frame enters the core while they wait.
         load_result = out_valid & ~st_run
         load_info, load_status = Signal(), Signal()
-        free = idle & ~busy & ~uart_fire & ~load_info & ~load_status
+        free = idle & ~wpend & ~busy & ~uart_fire & ~load_info & ~load_status
         m.d.sync += [load_info.eq(free & info_req),
                      load_status.eq(free & ~info_req & st_reply & st_done & ~st_run)]
         with m.If(load_result):
-            m.d.sync += [ser.eq(result), left.eq(proto.reply_bytes), idle.eq(0), busy.eq(0),
+            m.d.sync += [word.eq(result), word_len.eq(proto.reply_bytes), wpend.eq(1), busy.eq(0),
                          led_cls.eq(core.o.payload.cls)]
         with m.Elif(load_info):
-            m.d.sync += [ser.eq(info), left.eq(8), idle.eq(0), info_req.eq(0)]
+            m.d.sync += [word.eq(info), word_len.eq(8), wpend.eq(1), info_req.eq(0)]
         with m.Elif(load_status):
-            m.d.sync += [ser.eq(status), left.eq(4), idle.eq(0), st_reply.eq(0)]
-        with m.Elif(tx.i.valid & tx.i.ready):
+            m.d.sync += [word.eq(status), word_len.eq(4), wpend.eq(1), st_reply.eq(0)]
+        with m.If(wpend & idle):
+            m.d.sync += [ser.eq(word), left.eq(word_len), idle.eq(0), wpend.eq(0)]
+        with m.Elif(~idle & tx.i.ready):
             m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
         # A UART frame enters the core only when its reply can go straight out.
-        m.d.sync += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req & ~uart_fire
+        m.d.sync += uart_fire.eq(in_valid & idle & ~wpend & ~busy & ~st_run & ~info_req & ~uart_fire
                                  & ~(st_reply & st_done) & ~load_info & ~load_status)
         with m.If(uart_fire):
             m.d.sync += busy.eq(1)
@@ -364,18 +371,18 @@ class ShellCore(wiring.Component):
 
 
 def _request_leds(platform) -> list:
-    """Output bits of the board's LEDs: ``led`` 0.., else the ``rgb_led`` 0 colours."""
+    """The board's LED ports (``dir="-"``): ``led`` 0.., else the ``rgb_led`` 0 colours."""
     from amaranth.build import ResourceError
     leds = []
     for n in range(MAX_LEDS):
         try:
-            leds.append(platform.request("led", n).o)
+            leds.append(platform.request("led", n, dir="-"))
         except ResourceError:
             break
     if not leds:
         try:
-            rgb = platform.request("rgb_led", 0)
-            leds = [rgb.g.o, rgb.r.o, rgb.b.o]
+            rgb = platform.request("rgb_led", 0, dir="-")
+            leds = [rgb.g, rgb.r, rgb.b]
         except ResourceError:
             pass
     return leds
@@ -398,8 +405,12 @@ class BoardTop(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         m.submodules.shell = shell = self.shell
-        uart = platform.request("uart", 0)
-        m.d.comb += [shell.rx.eq(uart.rx.i), uart.tx.o.eq(shell.tx)]
-        for k, led in enumerate(_request_leds(platform)):
-            m.d.comb += led.eq(shell.leds[k])
+        # Only rx and tx of the UART resource get buffers; its flow-control pins stay unused.
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx_buf = rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx_buf = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [shell.rx.eq(rx.i), tx.o.eq(shell.tx)]
+        for k, port in enumerate(_request_leds(platform)):
+            m.submodules[f"led{k}_buf"] = led = io.Buffer("o", port)
+            m.d.comb += led.o.eq(shell.leds[k])
         return m

@@ -67,15 +67,20 @@ class UARTTx(wiring.Component):
         m = Module()
         div = self.divisor
         timer = Signal(range(div))
+        bit_end = Signal()              # registered: timer reaches 0 this clock
+        busy = Signal()
         bits = Signal(10, init=0x3FF)   # stop, data[7:0], start, shifted out LSB first
         left = Signal(range(11))        # bits still to send
-        m.d.comb += [self.i.ready.eq(left == 0), self.tx.eq(bits[0])]
-        with m.If(left == 0):
+        m.d.comb += [self.i.ready.eq(~busy), self.tx.eq(bits[0])]
+        m.d.sync += bit_end.eq(busy & (timer == 1))
+        with m.If(~busy):
             with m.If(self.i.valid):
                 m.d.sync += [bits.eq(Cat(Const(0, 1), self.i.payload, Const(1, 1))),
-                             left.eq(10), timer.eq(div - 1)]
-        with m.Elif(timer == 0):
+                             left.eq(10), timer.eq(div - 1), busy.eq(1)]
+        with m.Elif(bit_end):
             m.d.sync += [bits.eq(Cat(bits[1:], Const(1, 1))), left.eq(left - 1), timer.eq(div - 1)]
+            with m.If(left == 1):
+                m.d.sync += busy.eq(0)
         with m.Else():
             m.d.sync += timer.eq(timer - 1)
         return m
@@ -103,7 +108,9 @@ class UARTRx(wiring.Component):
         rx = Signal(init=1)
         m.submodules.sync = FFSynchronizer(self.rx, rx, init=1)
 
-        timer = Signal(range(div + div // 2 + 1))
+        timer = Signal(range(div))
+        tick = Signal()                 # registered: timer reaches 0 this clock
+        m.d.sync += tick.eq(timer == 1)
         shift = Signal(8)
         count = Signal(range(10))
         data = Signal(8)
@@ -119,7 +126,7 @@ class UARTRx(wiring.Component):
                     m.d.sync += timer.eq(div // 2 - 1)
                     m.next = "START"
             with m.State("START"):
-                with m.If(timer == 0):
+                with m.If(tick):
                     with m.If(rx):          # glitch, not a start bit
                         m.next = "IDLE"
                     with m.Else():
@@ -128,7 +135,7 @@ class UARTRx(wiring.Component):
                 with m.Else():
                     m.d.sync += timer.eq(timer - 1)
             with m.State("DATA"):
-                with m.If(timer == 0):
+                with m.If(tick):
                     m.d.sync += [shift.eq(Cat(shift[1:], rx)), count.eq(count + 1),
                                  timer.eq(div - 1)]
                     with m.If(count == 7):
@@ -136,7 +143,7 @@ class UARTRx(wiring.Component):
                 with m.Else():
                     m.d.sync += timer.eq(timer - 1)
             with m.State("STOP"):
-                with m.If(timer == 0):
+                with m.If(tick):
                     with m.If(rx):
                         m.d.sync += [data.eq(shift), valid.eq(1)]
                         m.d.comb += self.overrun.eq(valid & ~self.o.ready)
