@@ -43,6 +43,7 @@ GATE_TEMPLATES = (
 
 _BLOCK = 1 << 16  # gates per text block
 _CHUNK = 32       # registers per line of a bank update
+_BANK_BITS = 1024  # bits per register vector
 
 
 def _sig_refs(src: list, delay: list) -> list:
@@ -108,36 +109,43 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
 
 
 def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tuple[str, str]:
-    """A register bank: one vector register ``bank`` holding the delayed copies ``dsts`` of ``srcs``.
+    """Registers holding the delayed copies ``dsts`` of ``srcs``, packed into vectors.
 
-    Returns ``(head, tail)``: ``head`` declares the vector and one named wire per
-    copy (write it before any reader), ``tail`` is the clocked update (write it
-    after every source is declared). One process per bank with a single
-    assignment keeps yosys' ``proc`` fast on million-register designs.
+    The copies are packed into vector registers ``<bank>_<g>`` of at most
+    ``_BANK_BITS`` bits, each updated by one clocked assignment; every copy
+    keeps its own name as a wire. Returns ``(head, tail)``: ``head`` declares
+    the vectors and the named wires (write it before any reader), ``tail``
+    the clocked updates (write it after every source is declared). Narrow
+    vectors with one assignment each keep yosys' ``proc`` and ``check``
+    linear on million-register designs.
     """
     if not dsts:
         return "", ""
-    if widths is None:
-        total = len(dsts)
-        head = [f"    reg [{total - 1}:0] {bank};\n"]
-        head += [f"    wire {d} = {bank}[{i}];\n" for i, d in enumerate(dsts)]
-        lo = list(range(0, total, _CHUNK))
-        hi = [min(x + _CHUNK, total) - 1 for x in lo]
-    else:
-        ends = np.cumsum(widths).tolist()
-        total = ends[-1]
-        starts = [e - w for e, w in zip(ends, widths)]
-        head = [f"    reg [{total - 1}:0] {bank};\n"]
-        head += [f"    wire [{w - 1}:0] {d} = {bank}[{e - 1}:{b}];\n"
-                 for d, w, b, e in zip(dsts, widths, starts, ends)]
-        first = list(range(0, len(dsts), _CHUNK))
-        lo = [starts[x] for x in first]
-        hi = [ends[min(x + _CHUNK, len(dsts)) - 1] - 1 for x in first]
-    tail = [f"    wire [{total - 1}:0] {bank}_next;\n"]
-    for n, (a, b) in enumerate(zip(lo, hi)):
-        chunk = srcs[n * _CHUNK:(n + 1) * _CHUNK]
-        tail.append(f"    assign {bank}_next[{b}:{a}] = {{{', '.join(reversed(chunk))}}};\n")
-    tail.append(f"    always @(posedge clk) if (en) {bank} <= {bank}_next;\n")
+    w = [1] * len(dsts) if widths is None else [int(x) for x in widths]
+    ends = np.cumsum(w)
+    group = ((ends - 1) // _BANK_BITS).tolist()  # by last bit: a copy is never split
+    ends, head, tail = ends.tolist(), [], []
+    start = 0
+    while start < len(dsts):
+        g = group[start]
+        stop = start
+        while stop < len(dsts) and group[stop] == g:
+            stop += 1
+        base = ends[start] - w[start]
+        total = ends[stop - 1] - base
+        name = f"{bank}_{g}"
+        head.append(f"    reg [{total - 1}:0] {name};\n")
+        for d, wd, e in zip(dsts[start:stop], w[start:stop], ends[start:stop]):
+            lo = e - wd - base
+            if widths is None:
+                head.append(f"    wire {d} = {name}[{lo}];\n")
+            else:
+                head.append(f"    wire [{wd - 1}:0] {d} = {name}[{lo + wd - 1}:{lo}];\n")
+        items = srcs[start:stop][::-1]
+        rows = [", ".join(items[k:k + _CHUNK]) for k in range(0, len(items), _CHUNK)]
+        tail.append(f"    always @(posedge clk) if (en) {name} <= {{\n        "
+                    + ",\n        ".join(rows) + "};\n")
+        start = stop
     return "".join(head), "".join(tail)
 
 
