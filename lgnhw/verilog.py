@@ -14,7 +14,11 @@ Naming inside the module (for reading waveforms):
 * ``p<c>_<n>``: node ``n`` of class ``c``'s popcount tree, ``sc<c>`` the class
   score, ``t<n>``/``m<n>``/``x<n>``: compare result, max count and index
   of argmax node ``n``; ``_d<k>`` suffixes are delayed copies;
-* ``en`` advances the whole pipeline, ``vld`` holds the valid bit per rank.
+* ``en`` advances the whole pipeline, ``vld`` holds the valid bit per rank;
+* the delay registers themselves are packed into vectors of at most 1024
+  bits (``sr<k>_<g>`` gate copies delayed by ``k``, ``pr<c>_<k>_<g>``
+  popcount, ``ar<k>_<g>`` argmax), each updated by one clocked assignment,
+  which keeps yosys' ``proc`` linear; every copy is also a named wire.
 
 The text is built a block of gates at a time with list comprehensions over
 numpy-derived integer lists and streamed to disk through
