@@ -167,6 +167,8 @@ def critical_path(report) -> dict | None:
                 cells.append(c)
     parts = []
     for c in cells:
+        if c.startswith("$"):
+            continue  # tool-made cells (carry feed-ins, global buffers) carry no hierarchy
         p = part_of(c)
         if not parts or parts[-1] != p:
             parts.append(p)
