@@ -156,3 +156,15 @@ def test_collapse_two_level_pairs():
     out = collapse(net)
     assert out.num_gates == 2
     assert_same_function(net, out)
+
+
+def test_strash_key_falls_back_to_rows_for_huge_netlists():
+    from lgnhw.passes.rewrite import _pack_key
+    ka, kb, ko = np.array([5, 5, 7]), np.array([9, 9, 9]), np.array([1, 1, 1])
+    small = _pack_key(ka, kb, ko, 100)
+    huge = _pack_key(ka, kb, ko, 1 << 30)
+    assert small.ndim == 1 and huge.shape == (3, 3)
+    for keys in (small, huge):
+        _, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        assert inverse[0] == inverse[1] != inverse[2]

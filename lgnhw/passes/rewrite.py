@@ -29,6 +29,13 @@ def _as_slice(group: np.ndarray):
     return group
 
 
+def _pack_key(ka, kb, ko, num_signals):
+    """One sortable key per (a, b, op) triple: an int64 when it fits, else rows."""
+    if num_signals < 1 << 29:  # (S*S)*16 < 2**62
+        return (ka * num_signals + kb) * 16 + ko
+    return np.stack([ka, kb, ko], axis=1)
+
+
 def _collapse(o, ga, gb, op, a, b, first):
     """Rewrite gates whose inputs reach at most two distinct signals one level down.
 
@@ -136,8 +143,8 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
                 ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
                 neg = ko > ops.negate_output(ko)
                 ko = np.where(neg, ops.negate_output(ko), ko)
-                keys = np.stack([ka, kb, ko], axis=1)
-                _, first_idx, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+                _, first_idx, inverse = np.unique(_pack_key(ka, kb, ko, net.num_signals),
+                                                  axis=0, return_index=True, return_inverse=True)
                 rep = first_idx[inverse.reshape(-1)]
                 dup = rep != np.arange(cand.size)
                 alias[sig[cand[dup]]] = sig[cand[rep[dup]]]
