@@ -307,7 +307,8 @@ def cmd_sim(args) -> int:
 # -- parser ----------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lgnhw", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="lgnhw", description="Compile trained logic gate networks into verified FPGA hardware.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help):
