@@ -11,9 +11,11 @@ Naming inside the module (for reading waveforms):
 
 * ``s<n>``: netlist signal ``n`` (inputs and gates), ``s<n>_d<k>`` its copy
   delayed by ``k`` register ranks;
-* ``p<c>_<n>``: node ``n`` of class ``c``'s popcount tree, ``sc<c>`` the class
-  score, ``t<n>``/``m<n>``/``x<n>``: compare result, max count and index
-  of argmax node ``n``; ``_d<k>`` suffixes are delayed copies;
+* ``p<c>_<n>``: node ``n`` of class ``c``'s popcount tree (bits: the gate
+  outputs as read by the tree; adders ``a + b (+ c)``), ``sc<c>`` the class
+  score, ``t<n>``/``m<n>``/``x<n>``: compare result (compare stage), max
+  count and index (select stage) of argmax node ``n``; ``_d<k>`` suffixes
+  are delayed copies;
 * ``en`` advances the whole pipeline, ``vld`` holds the valid bit per rank;
 * the delay registers themselves are packed into vectors of at most 1024
   bits (``sr<k>_<g>`` gate copies delayed by ``k``, ``pr<c>_<k>_<g>``
@@ -32,7 +34,7 @@ import numpy as np
 
 from .errors import LgnhwError
 from .fileio import atomic_open
-from .gateware.plan import Plan, tree_schedule
+from .gateware.plan import Plan
 from .netlist import FIRST_INPUT, Netlist
 
 __all__ = ["write_verilog", "axis_wrapper", "GATE_TEMPLATES"]
@@ -67,7 +69,8 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
         f"// {net.num_gates} gates, depth {plan.depth}, {net.num_inputs} inputs, "
         f"{net.num_classes} classes x {net.group_size} outputs.",
         f"// pipeline_every {plan.pipeline_every}: latency {plan.latency} cycles "
-        f"({plan.depth} gate + {plan.adder_levels} adder + {plan.compare_levels} compare levels).",
+        f"({plan.depth} gate levels, popcount to stage {plan.head_start}, "
+        f"{plan.compare_levels} compare levels).",
         f"// o__payload = {{counts[{net.num_classes - 1}..0] ({plan.count_width} bits each), "
         f"cls ({plan.class_width} bits)}}.",
         "`default_nettype none",
@@ -188,14 +191,6 @@ def _gate_section(plan: Plan, out):
     out.write("".join(tails))
 
 
-def _gate_ref(plan: Plan, sig: int) -> str:
-    """The gate network's output ``sig`` as seen at its end."""
-    if sig < FIRST_INPUT:
-        return f"1'b{sig}"
-    d = plan.gates.out_stage - int(plan.gates.stage[sig])
-    return f"s{sig}_d{d}" if d else f"s{sig}"
-
-
 def _node_refs(prefix: str, ids: list, delay: list) -> list:
     return [f"{prefix}{i}_d{d}" if d else f"{prefix}{i}" for i, d in zip(ids, delay)]
 
@@ -206,14 +201,12 @@ def _popcount_section(plan: Plan, c: int, out):
     if tree.root < 0:
         out.write(f"    wire [{nw - 1}:0] sc{c} = {nw}'d0;\n")
         return
-    stage, last = tree_schedule(tree, tree.levels, plan.pipeline_every, plan.pop_phase)
-    const = tree.const_node
-    delays = last - stage
-    if const >= 0:
-        delays[const] = 0
-    width = np.maximum(1, np.ceil(np.log2(tree.maxval + 1)).astype(np.int64))
+    const, nb = tree.const_node, tree.num_bits
+    stage, read = tree.stage, tree.read
+    delays = tree.delays()
+    width = tree.widths()
     pre = f"p{c}_"
-    out.write("    // -- popcount of class %d: %d bits + %d\n" % (c, tree.num_bits, tree.constant))
+    out.write("    // -- popcount of class %d: %d bits + %d\n" % (c, nb, tree.constant))
     # delay registers first (declared before use)
     nodes = np.flatnonzero(delays > 0)
     tails = []
@@ -224,30 +217,33 @@ def _popcount_section(plan: Plan, c: int, out):
                            [f"{pre}{n}{prev}" for n in sel], width[sel].tolist())
         out.write(head)
         tails.append(tail)
-    # leaves: the gate network's outputs
-    sigs = plan.net.outputs[plan.leaves[c]].astype(np.int64)
-    gsch = plan.gates
-    leaf_refs = _sig_refs(sigs.tolist(), (gsch.out_stage - gsch.stage[sigs]).tolist())
+    # bits: the gate network's outputs, each as seen in the stage it is read in
+    sigs = plan.leaf_signals(c)
+    leaf_refs = _sig_refs(sigs.tolist(), (stage[:nb] - plan.gates.stage[sigs]).tolist())
     out.write("".join([f"    wire {pre}{n} = {r};\n" for n, r in enumerate(leaf_refs)]))
-    # adders
-    adders = np.flatnonzero(tree.left >= 0)
+    # adders: a + b (+ c), each zero-extended to the node's width
+    adders = tree.adders
     t = stage[adders]
+    made = stage.copy()
     refs = []
-    for side in (tree.left[adders], tree.right[adders]):
-        r = _node_refs(pre, side.tolist(), (t - stage[side]).tolist())
-        pad = (width[adders] - width[side]).tolist()
-        if const >= 0:
-            for i in np.flatnonzero(side == const).tolist():
-                r[i], pad[i] = f"{width[adders[i]]}'d{tree.constant}", 0
-        refs.append([f"{{{p}'d0, {x}}}" if p else x for p, x in zip(pad, r)])
-    out.write("".join([f"    wire [{w - 1}:0] {pre}{n} = {x} + {y};\n" for w, n, x, y in
-                       zip(width[adders].tolist(), adders.tolist(), refs[0], refs[1])]))
+    for side in (tree.a[adders], tree.b[adders], tree.c[adders]):
+        ok = side >= 0
+        sd = np.where(ok, side, 0)
+        r = _node_refs(pre, sd.tolist(), (t - made[sd]).tolist())
+        pad = (width[adders] - width[sd]).tolist()
+        for i in np.flatnonzero(sd == const).tolist() if const >= 0 else []:
+            r[i], pad[i] = f"{width[adders[i]]}'d{tree.constant}", 0
+        refs.append([("" if not o else (f"{{{p}'d0, {x}}}" if p else x))
+                     for o, p, x in zip(ok.tolist(), pad, r)])
+    out.write("".join([f"    wire [{w - 1}:0] {pre}{n} = {x} + {y}{' + ' + z if z else ''};\n"
+                       for w, n, x, y, z in zip(width[adders].tolist(), adders.tolist(), *refs)]))
     root = tree.root
     if root == const:
         score = f"{nw}'d{tree.constant}"
+    elif root < nb:
+        score = _zext(f"{pre}{root}", 1, nw)
     else:
-        score = _zext(_node_refs(pre, [root], [plan.pop_latency - int(stage[root])])[0],
-                      int(width[root]), nw)
+        score = _zext(_node_refs(pre, [root], [tree.end - int(stage[root])])[0], int(width[root]), nw)
     out.write(f"    wire [{nw - 1}:0] sc{c} = {score};\n")
     out.write("".join(tails))
 
@@ -255,9 +251,7 @@ def _popcount_section(plan: Plan, c: int, out):
 def _argmax_section(plan: Plan, out):
     tree = plan.argmax
     nw, cw, nc = plan.count_width, plan.class_width, plan.num_classes
-    stage, last = tree_schedule(tree, tree.levels, plan.pipeline_every, plan.arg_phase,
-                                leaves_to_end=True)
-    stage, delays = stage.tolist(), (last - stage).tolist()
+    stage, last, take_at = tree.stage.tolist(), tree.last.tolist(), tree.take_stage.tolist()
     left, right = tree.left.tolist(), tree.right.tolist()
 
     def cnt(n, at):
@@ -272,22 +266,27 @@ def _argmax_section(plan: Plan, out):
         return f"x{n}_d{d}" if d else f"x{n}"
 
     lines = []
+    items_by_delay = {}
     for n in range(nc, len(stage)):
-        t, a, b = stage[n], left[n], right[n]
+        t, s, a, b = take_at[n], stage[n], left[n], right[n]
+        take = f"t{n}_d{s - t}" if s > t else f"t{n}"
         lines += [f"    wire t{n} = {cnt(b, t)} > {cnt(a, t)};",
-                  f"    wire [{nw - 1}:0] m{n} = t{n} ? {cnt(b, t)} : {cnt(a, t)};",
-                  f"    wire [{cw - 1}:0] x{n} = t{n} ? {idx(b, t)} : {idx(a, t)};"]
+                  f"    wire [{nw - 1}:0] m{n} = {take} ? {cnt(b, s)} : {cnt(a, s)};",
+                  f"    wire [{cw - 1}:0] x{n} = {take} ? {idx(b, s)} : {idx(a, s)};"]
+        for d in range(1, s - t + 1):
+            items_by_delay.setdefault(d, []).append((f"t{n}", 1))
+    for n in range(len(stage)):
+        for d in range(1, last[n] - stage[n] + 1):
+            items = [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", cw)]
+            items_by_delay.setdefault(d, []).extend(items)
     heads, tails = [], []
-    for d in range(1, max(delays, default=0) + 1):
-        items = []
-        for n in range(len(stage)):
-            if delays[n] >= d:
-                items += [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", cw)]
+    for d in sorted(items_by_delay):
+        items = items_by_delay[d]
         head, tail = _bank(f"ar{d}", [f"{b}_d{d}" for b, _ in items],
                            [f"{b}_d{d - 1}" if d > 1 else b for b, _ in items], [w for _, w in items])
         heads.append(head)
         tails.append(tail)
-    end = plan.arg_latency
+    end = tree.end
     fields = [cnt(c, end) for c in reversed(range(nc))] + [idx(tree.root, end)]
     out.write("    // -- argmax over %d classes (ties -> lowest index)\n" % nc)
     out.write("".join(heads) + "\n".join(lines) + "\n" + "".join(tails))
@@ -358,21 +357,14 @@ def write_verilog(net: Netlist | Plan, path, pipeline_every: int = 1, name: str 
 
 def register_bits(plan: Plan) -> int:
     """Data register bits of the pipelined core (gate delays, popcount, argmax)."""
-    d = (plan.gates.last - plan.gates.stage)[FIRST_INPUT:]
-    total = int(d.sum())
+    total = int(plan.gates.delays[FIRST_INPUT:].sum())
     for tree in plan.trees:
-        if tree.root < 0:
-            continue
-        stage, last = tree_schedule(tree, tree.levels, plan.pipeline_every, plan.pop_phase)
-        dl = last - stage
-        if tree.const_node >= 0:
-            dl[tree.const_node] = 0
-        widths = np.maximum(1, np.array([int(v).bit_length() for v in tree.maxval.tolist()]))
-        total += int((dl * widths).sum())
-    stage, last = tree_schedule(plan.argmax, plan.argmax.levels, plan.pipeline_every,
-                                plan.arg_phase, leaves_to_end=True)
-    dl = last - stage
+        if tree.root >= 0:
+            total += int((tree.delays() * tree.widths()).sum())
+    t = plan.argmax
+    dl = t.last - t.stage
     nc = plan.num_classes
     total += int(dl[:nc].sum()) * plan.count_width
     total += int(dl[nc:].sum()) * (plan.count_width + plan.class_width)
+    total += int((t.stage - t.take_stage)[nc:].sum())
     return total

@@ -189,17 +189,40 @@ def test_plan_latency_formula_and_ranks():
     net = random_net(3, num_gates=50)
     for k in (1, 2, 3, 5):
         plan = Plan.build(net, k)
-        total = plan.depth + plan.adder_levels + plan.compare_levels
-        assert plan.latency == -(-total // k) == latency(net, k)
-        assert plan.gates.latency + plan.pop_latency + plan.arg_latency == plan.latency
-        # every gate reads its inputs no earlier than they are made
+        assert plan.latency == plan.head_start + 2 * plan.compare_levels == latency(net, k)
         g = plan.gates
+        # gates: a rank after every K levels, counted back from the last level
+        lv = np.asarray(net.levels)
+        assert g.stage[net.first_gate:].tolist() == ((lv - 1 + (-net.depth) % k) // k).tolist()
+        # every gate reads its inputs no earlier than they are made
         gate_stage = g.stage[net.first_gate:]
         for src in (net.a, net.b):
             nonconst = src >= 2
             assert np.all(g.stage[src[nonconst]] <= gate_stage[nonconst])
             assert np.all(g.last[src[nonconst]] >= gate_stage[nonconst])
+        for c, tree in enumerate(plan.trees):
+            sigs = plan.leaf_signals(c)
+            read = tree.stage[:tree.num_bits]
+            # a bit is read after its gate's rank, or fused in its gate's stage when the gate
+            # is on the first level of that stage (its operands are registers)
+            made = g.stage[sigs]
+            gate = sigs >= net.first_gate
+            first = np.zeros(sigs.size, dtype=bool)
+            first[gate] = (lv[sigs[gate] - net.first_gate] - 1 + (-net.depth) % k) % k == 0
+            assert np.all((read > made) | ~gate | (first & (read == made)))
+            assert np.all(read <= plan.head_start)
+            assert np.all(g.last[sigs] >= read)
+            # adders read adders from earlier stages (one register per adder level)
+            for n in tree.adders.tolist():
+                ops = [o for o in (tree.a[n], tree.b[n], tree.c[n]) if o >= tree.num_bits + (tree.constant > 0)]
+                assert all(tree.stage[o] < tree.stage[n] == tree.read[o] for o in ops)
+            if tree.root >= 0:
+                assert tree.maxval[tree.root] == tree.num_bits + tree.constant
+                assert tree.end == plan.head_start
     assert latency(net, 0) == 0
+    flat = Plan.build(net, 0)
+    assert all(not t.stage.any() and not t.read.any() for t in flat.trees)
+    assert not flat.gates.last.any()
 
 
 def test_level_stage_registers_every_k_levels():
@@ -211,10 +234,23 @@ def test_level_stage_registers_every_k_levels():
 
 def test_adder_tree_shape():
     t = adder_tree(5, constant=3)
-    assert t.levels == 3  # 6 leaves
     assert t.maxval[t.root] == 8
+    adders = t.adders
+    assert np.all(t.maxval[adders] == t.maxval[t.a[adders]] + t.maxval[t.b[adders]]
+                  + np.where(t.c[adders] >= 0, t.maxval[np.maximum(t.c[adders], 0)], 0))
+    assert np.all(t.maxval[t.c[adders][t.c[adders] >= 0]] == 1)  # carry-ins are single bits
+    # every node but the root is read exactly once
+    used = np.concatenate([t.a[adders], t.b[adders], t.c[adders]])
+    used = used[used >= 0]
+    assert sorted(used.tolist() + [t.root]) == list(range(t.num_nodes))
     assert adder_tree(0).root == -1
-    assert adder_tree(1).root == 0 and adder_tree(1).levels == 0
+    assert adder_tree(1).root == 0 and adder_tree(1).end == 0
+    # 9 bits: three full adders (stage 0), 3 + 3 with the third carried (stage 1), 6 + 3 (stage 2)
+    t9 = adder_tree(9)
+    assert t9.end == 3 and len(t9.adders) == 5 and t9.maxval[t9.adders].tolist() == [3, 3, 3, 6, 9]
+    # late bits become carry-ins of adders of earlier ones
+    late = adder_tree(7, ready_at=[0, 0, 0, 0, 0, 0, 1])
+    assert late.c[late.adders].max() == 6 or 6 in late.a.tolist() + late.b.tolist()
 
 
 def test_settings_are_checked():
@@ -265,7 +301,7 @@ def test_popcount_alone(k):
     pc = Popcount(n, const, pipeline_every=k)
     words = rng.integers(0, 1 << n, 30).tolist()
     lat = pc.latency
-    assert lat == (0 if k == 0 else -(-4 // k))  # 12 leaves: 4 adder levels
+    assert lat == (0 if k == 0 else adder_tree(n, const).end) and (k == 0 or lat >= 2)
     steps = [([(pc.bits, w)], lambda ctx: ctx.get(pc.count)) for w in words + [0] * lat]
     got = _run_steps(pc, steps)[lat:]
     assert got == [bin(w).count("1") + const for w in words]
@@ -278,7 +314,7 @@ def test_argmax_alone_ties_to_lowest_index(k):
     rows = [[2, 7, 7, 1, 7], [0, 0, 0, 0, 0], [3, 3, 1, 3, 4], [6, 6, 6, 6, 6], [1, 2, 3, 4, 4]]
     rows += rng.integers(0, 3, (40, 5)).tolist()  # many ties
     lat = am.latency
-    assert lat == (0 if k == 0 else 3)
+    assert lat == (0 if k == 0 else 6)  # 3 compare levels, compare + select stages each
 
     def drive(row):
         return [(am.counts[c], v) for c, v in enumerate(row)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Signal, unsigned
+from amaranth.hdl import Cat, Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -32,14 +32,15 @@ class LgnCore(wiring.Component):
     ``StructLayout({"cls", "counts"})``). With ``always_ready=True`` neither
     stream has a ready signal and the core never stalls.
 
-    ``pipeline_every`` K: a register rank after every K logic levels (gate,
-    adder and compare levels; see :mod:`lgnhw.gateware.plan`); K=0 is fully
+    ``pipeline_every`` K: a register rank after every K gate levels; the
+    popcount trees have a register after every adder and the argmax two
+    stages per compare level (see :mod:`lgnhw.gateware.plan`); K=0 is fully
     combinational. One enable advances the whole pipeline: it stalls while
     ``o.valid & ~o.ready``; bubbles travel as invalid slots.
 
     ``latency`` (attribute) = :func:`lgnhw.gateware.plan.latency`: cycles from
     an input transfer to its result on ``o`` (with ``o.ready`` high),
-    ``ceil((depth + adder_levels + compare_levels) / K)``, 0 for K=0.
+    ``S + 2 * ceil(log2 C)`` (``S``: the popcount end), 0 for K=0.
     """
 
     def __init__(self, netlist: Netlist, pipeline_every: int = 1, always_ready: bool = False):
@@ -80,18 +81,22 @@ class LgnCore(wiring.Component):
         else:
             m.d.comb += [en.eq(self.o.ready | ~self.o.valid), self.i.ready.eq(en)]
 
-        m.submodules.gates = gates = GateNetwork(net, plan.pipeline_every, schedule=plan.gates)
+        taps_sig = [plan.leaf_signals(c) for c in range(plan.num_classes)]
+        taps_at = [t.stage[:t.num_bits] for t in plan.trees]
+        taps = ([s for x in taps_sig for s in x.tolist()], [s for x in taps_at for s in x.tolist()])
+        m.submodules.gates = gates = GateNetwork(net, plan.pipeline_every, schedule=plan.gates, taps=taps)
         m.d.comb += [gates.x.eq(self.i.payload), gates.en.eq(en)]
 
-        m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width,
-                                              plan.pipeline_every, phase=plan.arg_phase)
+        m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width, plan.pipeline_every)
         m.d.comb += argmax.en.eq(en)
-        for c, (bits, const) in enumerate(zip(plan.leaves, plan.constants.tolist())):
-            pop = Popcount(int(bits.size), int(const), plan.pipeline_every, width=plan.count_width,
-                           levels=plan.adder_levels, phase=plan.pop_phase)
+        start = 0
+        for c, (tree, const) in enumerate(zip(plan.trees, plan.constants.tolist())):
+            nb = tree.num_bits
+            pop = Popcount(nb, int(const), plan.pipeline_every, width=plan.count_width, tree=tree)
             m.submodules[f"popcount{c}"] = pop
-            m.d.comb += [pop.bits.eq(Cat(gates.y[j] for j in bits.tolist())), pop.en.eq(en),
+            m.d.comb += [pop.bits.eq(gates.y[start:start + nb]), pop.en.eq(en),
                          argmax.counts[c].eq(pop.count)]
+            start += nb
         m.d.comb += [self.o.payload.cls.eq(argmax.cls), self.o.payload.counts.eq(argmax.counts_out)]
 
         if self.latency == 0:

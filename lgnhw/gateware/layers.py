@@ -29,16 +29,21 @@ class GateNetwork(wiring.Component):
     """Pipelined gate network of a :class:`~lgnhw.Netlist`.
 
     Ports: ``x`` (In, one bit per netlist input), ``en`` (In, advance the
-    pipeline), ``y`` (Out, one bit per netlist output, in ``net.outputs``
-    order). A register rank sits after every gate level ``l`` with
-    ``(l + phase) % pipeline_every == 0`` (see :mod:`lgnhw.gateware.plan`);
-    signals read in later stages are carried by delay registers.
+    pipeline), ``y`` (Out, one bit per tap). A register rank sits after every
+    gate level ``l`` with ``(l + phase) % pipeline_every == 0`` (see
+    :mod:`lgnhw.gateware.plan`); signals read in later stages are carried by
+    delay registers.
 
-    ``latency`` (attribute): cycles (enabled clocks) from ``x`` to ``y``.
+    ``taps``: ``(signals, stages)``: ``y[j]`` is signal ``signals[j]`` as
+    seen in stage ``stages[j]`` (the schedule must keep it that long).
+    Default: every output (``net.outputs`` order) at the end of the network.
+
+    ``latency`` (attribute): cycles (enabled clocks) from ``x`` to ``y``
+    with the default taps.
     """
 
     def __init__(self, netlist: Netlist, pipeline_every: int = 1, phase: int | None = None,
-                 schedule: GateSchedule | None = None):
+                 schedule: GateSchedule | None = None, taps=None):
         try:
             if not isinstance(netlist, Netlist):
                 raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
@@ -51,10 +56,13 @@ class GateNetwork(wiring.Component):
         self._net = netlist
         self._schedule = schedule if schedule is not None else GateSchedule.build(netlist, pipeline_every, phase)
         self.latency = self._schedule.latency
+        if taps is None:
+            taps = (netlist.outputs.tolist(), [self.latency] * netlist.num_outputs)
+        self._taps = [list(map(int, taps[0])), list(map(int, taps[1]))]
         super().__init__({
             "x": In(netlist.num_inputs),
             "en": In(1),
-            "y": Out(netlist.num_outputs),
+            "y": Out(max(1, len(self._taps[0]))),
         })
 
     def elaborate(self, platform):
@@ -87,6 +95,6 @@ class GateNetwork(wiring.Component):
             t = stage[sig]
             m.d.comb += wire.eq(gate_expr(ops[g], read(aa[g], t), read(bb[g], t)))
             make(sig, wire, f"g{g}")
-        for j, sig in enumerate(net.outputs.tolist()):
-            m.d.comb += self.y[j].eq(read(sig, sch.out_stage))
+        for j, (sig, at) in enumerate(zip(*self._taps)):
+            m.d.comb += self.y[j].eq(read(sig, at))
         return m

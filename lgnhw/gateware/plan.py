@@ -4,53 +4,73 @@ Both the Amaranth gateware (:mod:`lgnhw.gateware`) and the direct Verilog
 writer (:mod:`lgnhw.verilog`) render the *same* :class:`Plan`, so their ports,
 latency and register placement are identical by construction.
 
-Levels
-------
-The datapath is one chain of logic *levels*:
+Stages and ranks
+----------------
+The core is a sequence of *stages* ``0, 1, 2, ...``; a register rank
+separates stage ``s`` from stage ``s + 1``. A value *made* in stage ``s``
+and *read* in stage ``t >= s`` goes through ``t - s`` delay registers, one
+chain per value with a tap at every stage it is read in (constants are never
+registered). The result is read in stage ``latency``: every output is a
+register, and ``latency`` is the number of ranks an input crosses.
 
-* gate levels ``1..D`` (``D = net.depth``; constants and inputs are level 0),
-* adder levels ``D+1..D+P`` of the per-class popcount trees
-  (``P`` = the deepest class tree, see :func:`adder_tree`),
-* compare levels ``D+P+1..D+P+A`` of the argmax tree (``A = ceil(log2 C)``).
+``pipeline_every = K = 0``: no registers at all; everything is in stage 0 and
+the core is combinational (latency 0). The tree *shapes* are the same as for
+``K = 1``.
 
-``T = D + P + A`` levels in all.
+Gate network (``K`` applies here)
+---------------------------------
+Gate levels ``1..D`` (``D = net.depth``; constants and inputs are level 0).
+A rank sits after every level ``l`` with ``(l + phase) % K == 0``,
+``phase = (-D) % K``: counted back from the last level, so level ``D`` is
+always followed by a rank and the first stage takes the ``D % K`` left-over
+levels. A gate of level ``l`` is made in stage ``(l - 1 + phase) // K``.
 
-Registers (pipeline_every = K)
-------------------------------
-``K = 0``: no registers at all, the core is combinational (latency 0).
+Popcount (one register after every adder level, whatever ``K``)
+---------------------------------------------------------------
+Each class's score is a compressor tree built *as soon as possible*: an
+output bit joins its class's tree in the first stage it is available -- as
+a register one stage after its gate (inputs: in stage 0), or, for a gate on
+the *first* level of its stage (its two operands are registers), already in
+its own stage, *fused* with the first adder (a 2-input gate plus a half
+adder is one LUT4 per sum bit). So early outputs are summed while the gate
+network is still working instead of being delayed to its end. In every
+stage (see :func:`adder_tree`):
 
-``K >= 1``: a register rank sits after every level ``l`` with
-``(l + phase) % K == 0`` where ``phase = (-T) % K``; i.e. ranks are counted
-back from the end, so the last level (the argmax result) is always followed
-by a rank and the output is registered, while the first stage (next to the
-input port) takes the ``T % K`` left-over levels. A value made at level ``l``
-is computed in stage ``s(l) = max(0, (l - 1 + phase) // K)``; a consumer in a
-later stage reads it through delay registers (one per rank crossed), so every
-path has the same latency. Constants are never registered.
+1. multi-bit partial sums are added pairwise (largest with next largest),
+   each adder absorbing one 1-bit register as carry-in (``a + b + c`` is one
+   carry chain on iCE40); a lone partial sum is added to a 1-bit register;
+2. fused gate outputs are summed in pairs (half adders), a lone one with one
+   or two registered bits;
+3. registered bits are summed in threes (full adders), two left over in a
+   half adder.
 
-The latency, in cycles from an input transfer to its result on ``o``, is the
-number of ranks: ``latency = ceil(T / K)`` (0 for ``K = 0``), see
-:func:`latency`.
+Everything else waits for the next stage. Every adder is a register (one
+LUT level, or one carry chain, per stage). Constant-1 outputs and the bias
+are one constant leaf, added when it evens out the partial sums (a constant
+is never registered). All class scores are read in stage ``S`` = the last
+stage any tree finishes (:attr:`Plan.head_start`).
 
-Popcount trees
---------------
-Class ``c``'s leaves are its non-constant output bits (in group order);
-constant-0 outputs are skipped and constant-1 outputs are folded with
-``bias[c]`` into one constant leaf (appended last, only when non-zero).
-Each adder level pairs neighbouring items of the level below; an odd item
-is carried up unchanged (through delay registers where it crosses a rank).
+Argmax (two stages per compare level, whatever ``K``)
+-----------------------------------------------------
+Leaves are the scores (``count_width`` bits, class index constant). Each
+compare level pairs neighbours ``(left, right)`` (left: lower class
+indices) and takes two stages: *compare* (``take = right > left``: one
+carry chain, registered) and *select* (``max``/``index`` = 3-input muxes,
+registered); equal counts keep the left, lower index. The scores themselves
+ride along in one delay chain to the output (the payload's ``counts``) and
+the compare and select stages of the first level tap that chain.
 
-Argmax tree
------------
-Leaves are the class scores (zero-extended to ``count_width``) with their
-class index as a constant. Each compare level pairs neighbours ``(left,
-right)`` with left holding the lower class indices; the right item wins only
-if its count is strictly greater, so ties go to the lowest class index.
+Latency
+-------
+``latency = S + 2 * ceil(log2 C)`` for ``K >= 1`` (0 for ``K = 0``), where
+``S`` (the popcount end) comes from the schedule; :func:`latency` computes it
+and both backends use it (``core.latency``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,7 +80,7 @@ from ..netlist import FIRST_INPUT, Netlist
 __all__ = [
     "Plan", "AdderTree", "CompareTree", "GateSchedule",
     "check_pipeline_every", "latency", "adder_tree", "compare_tree",
-    "level_stage", "num_ranks", "tree_schedule", "count_width", "class_width", "class_leaves",
+    "level_stage", "num_ranks", "count_width", "class_width", "class_leaves",
 ]
 
 
@@ -106,117 +126,238 @@ def class_leaves(net: Netlist) -> tuple[list[np.ndarray], np.ndarray]:
     return leaves, const
 
 
-def tree_schedule(tree, levels: int, k: int, phase: int, leaves_to_end: bool = False):
-    """``(stage, last)`` per node of an adder or compare tree.
-
-    Leaves are the tree's inputs (stage 0); a node is read by its parent,
-    the root (and with ``leaves_to_end`` every leaf) at the tree's end,
-    ``num_ranks(levels, k, phase)``. Delay registers per node: ``last - stage``.
-    """
-    stage = level_stage(tree.level, k, phase)
-    stage[tree.level == 0] = 0
-    last = stage.copy()
-    adders = np.flatnonzero(tree.left >= 0)
-    np.maximum.at(last, tree.left[adders], stage[adders])
-    np.maximum.at(last, tree.right[adders], stage[adders])
-    end = num_ranks(levels, k, phase)
-    if tree.root >= 0:
-        last[tree.root] = end
-    if leaves_to_end:
-        last[tree.level == 0] = end
-    return stage, last
-
-
 def _tree_depth(n: int) -> int:
     return 0 if n <= 1 else int(n - 1).bit_length()
 
 
 @dataclass(frozen=True, eq=False)
 class AdderTree:
-    """A popcount tree over ``num_bits`` bits plus a constant.
+    """A popcount tree over ``num_bits`` one-bit leaves plus a constant.
 
-    Node ids: ``0..num_bits-1`` are the input bits, then the constant leaf
-    (if ``constant``), then the adders. Arrays are indexed by node id.
-    ``levels`` is the number of adder levels the tree spans (>= its own
-    depth; the root is carried up to the last level).
+    Node ids: ``0..num_bits-1`` are the bits, then the constant leaf (if
+    ``constant``), then the adders in creation order (operands first). An
+    adder ``n`` is ``a[n] + b[n] (+ c[n] if c[n] >= 0)``; ``c`` is always a
+    one-bit node. Per node: ``stage`` (adders: the stage it is made in;
+    bits: the stage it is read in), ``read`` (the stage its parent reads it
+    in; the root is read in ``end``) and ``maxval`` (its largest value).
+    An adder needs ``read - stage`` delay registers; the constant none.
     """
     num_bits: int
     constant: int
-    levels: int
-    level: np.ndarray       # int64 (N,) level of each node (leaves 0)
-    left: np.ndarray        # int64 (N,) operands of adders, -1 for leaves
-    right: np.ndarray
-    maxval: np.ndarray      # int64 (N,) largest value of each node
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    stage: np.ndarray
+    read: np.ndarray
+    maxval: np.ndarray
     root: int               # node id of the sum, -1 if there are no leaves (sum 0)
+    end: int                # stage the sum is read in
 
     @property
     def num_nodes(self) -> int:
-        return int(self.level.shape[0])
+        return int(self.a.shape[0])
 
     @property
     def const_node(self) -> int:
         """Node id of the constant leaf, -1 if none."""
         return self.num_bits if self.constant else -1
 
+    @property
+    def adders(self) -> np.ndarray:
+        return np.flatnonzero(self.a >= 0)
+
     def width(self, node: int) -> int:
         return max(1, int(self.maxval[node]).bit_length())
 
+    def widths(self) -> np.ndarray:
+        return np.array([max(1, int(v).bit_length()) for v in self.maxval.tolist()], dtype=np.int64)
 
-def adder_tree(num_bits: int, constant: int = 0, levels: int | None = None) -> AdderTree:
-    """Pairwise adder tree over ``num_bits`` one-bit leaves and one constant leaf."""
-    num_bits, constant = int(num_bits), int(constant)
-    n_leaves = num_bits + (1 if constant else 0)
-    depth = _tree_depth(n_leaves)
-    levels = depth if levels is None else int(levels)
-    if levels < depth:
-        raise LgnhwError(f"adder tree over {n_leaves} leaves needs {depth} levels, not {levels}")
-    level = [np.zeros(n_leaves, dtype=np.int64)]
-    left = [np.full(n_leaves, -1, dtype=np.int64)]
-    right = [np.full(n_leaves, -1, dtype=np.int64)]
-    maxval = np.ones(n_leaves, dtype=np.int64)
+    def delays(self) -> np.ndarray:
+        """Delay registers of each adder's value (0 for bits and the constant)."""
+        d = self.read - self.stage
+        d[: self.num_bits + (1 if self.constant else 0)] = 0
+        return d
+
+    def with_end(self, end: int) -> "AdderTree":
+        """The same tree with its sum read in stage ``end`` (>= its own end)."""
+        end = int(end)
+        if end < self.end:
+            raise LgnhwError(f"adder tree ends in stage {self.end}, cannot be read in stage {end}")
+        read, stage = self.read.copy(), self.stage.copy()
+        if self.root >= 0:
+            read[self.root] = end
+            if self.root < self.num_bits:
+                stage[self.root] = end
+        return replace(self, read=read, stage=stage, end=end)
+
+    def flat(self) -> "AdderTree":
+        """The same tree without registers (every stage 0), for ``pipeline_every = 0``."""
+        z = np.zeros_like(self.stage)
+        return replace(self, stage=z, read=z.copy(), end=0)
+
+
+def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None) -> AdderTree:
+    """As-soon-as-possible compressor tree over ``num_bits`` bits and a constant.
+
+    ``ready_at[i]``: first stage bit ``i`` is a register (default 0: all
+    bits are inputs of stage 0); ``fuse_at[i]``: the stage in which bit
+    ``i`` can be summed combinationally (a gate whose operands are
+    registers), ``-1`` if never (default). See the module docstring for the
+    per-stage pairing rule.
+    """
+    n, constant = int(num_bits), int(constant)
+    ready = np.zeros(n, dtype=np.int64) if ready_at is None else np.asarray(ready_at, dtype=np.int64)
+    fuse = np.full(n, -1, dtype=np.int64) if fuse_at is None else np.asarray(fuse_at, dtype=np.int64)
+    arrive = np.where(fuse >= 0, fuse, ready)
+    order = np.argsort(arrive, kind="stable").tolist()
+    arrive_l, fuse_l = arrive.tolist(), fuse.tolist()
+    a = [-1] * n
+    b = [-1] * n
+    c = [-1] * n
+    stage = [0] * n
+    read = [0] * n
+    mv = [1] * n
+    const_id = -1
     if constant:
-        maxval[-1] = constant
-    maxvals = [maxval]
-    frontier = np.arange(n_leaves, dtype=np.int64)
-    next_id = n_leaves
-    all_max = maxval
-    for lv in range(1, depth + 1):
-        pairs = frontier[: frontier.size // 2 * 2].reshape(-1, 2)
-        ids = np.arange(next_id, next_id + pairs.shape[0], dtype=np.int64)
-        next_id += pairs.shape[0]
-        level.append(np.full(ids.size, lv, dtype=np.int64))
-        left.append(pairs[:, 0])
-        right.append(pairs[:, 1])
-        mv = all_max[pairs[:, 0]] + all_max[pairs[:, 1]]
-        maxvals.append(mv)
-        all_max = np.concatenate([all_max, mv])
-        frontier = np.concatenate([ids, frontier[pairs.size:]])
-    root = int(frontier[0]) if frontier.size else -1
-    return AdderTree(num_bits, constant, levels, np.concatenate(level), np.concatenate(left),
-                     np.concatenate(right), all_max, root)
+        const_id = n
+        a.append(-1), b.append(-1), c.append(-1), stage.append(0), read.append(0), mv.append(constant)
+
+    def add(x, y, z, t):
+        a.append(x), b.append(y), c.append(z), stage.append(t), read.append(0)
+        mv.append(mv[x] + mv[y] + (mv[z] if z >= 0 else 0))
+        for o in (x, y, z):
+            if o >= 0:
+                read[o] = t
+                if o < n:
+                    stage[o] = t
+        return len(a) - 1
+
+    multi: list = []       # registered partial sums (and the constant once it joins)
+    ones: deque = deque()  # one-bit registers, oldest first
+    pos, t = 0, (min(arrive_l) if n else 0)
+    const_pending = bool(constant)
+    while True:
+        fused = []
+        while pos < n and arrive_l[order[pos]] == t:
+            i = order[pos]
+            (fused if fuse_l[i] == t else ones).append(i)
+            pos += 1
+        more = pos < n
+        total = len(multi) + len(ones) + len(fused)
+        if not more and total <= 1 and not (const_pending and total == 1):
+            break
+        if total == 0:
+            t = arrive_l[order[pos]]
+            continue
+        made = []
+        if const_pending and (ones or fused):  # constant + one bit: no carry chain at all
+            made.append(add(const_id, ones.popleft() if ones else fused.pop(0), -1, t))
+            const_pending = False
+        multi.sort(key=lambda x: (-mv[x], x))
+        if const_pending and len(multi) % 2 == 1:
+            multi.append(const_id)
+            const_pending = False
+        for i in range(0, len(multi) - 1, 2):
+            made.append(add(multi[i], multi[i + 1], ones.popleft() if ones else -1, t))
+        keep = [multi[-1]] if len(multi) % 2 else []
+        if keep and ones:
+            y = ones.popleft()
+            made.append(add(keep.pop(), y, ones.popleft() if ones else -1, t))
+        while len(fused) >= 2:
+            x = fused.pop(0)
+            made.append(add(x, fused.pop(0), -1, t))
+        if fused:
+            x = fused.pop(0)
+            if ones:
+                y = ones.popleft()
+                made.append(add(x, y, ones.popleft() if ones else -1, t))
+            else:
+                fused = [x]
+        while len(ones) >= 3:
+            x, y = ones.popleft(), ones.popleft()
+            made.append(add(x, y, ones.popleft(), t))
+        if len(ones) == 2:
+            x = ones.popleft()
+            made.append(add(x, ones.popleft(), -1, t))
+        ones.extend(fused)  # a fused bit left over is a register in the next stage
+        multi = keep + made
+        t += 1
+    rest = multi + list(ones) + fused
+    if rest:
+        root = rest[0]
+    else:
+        root = const_id
+    if root < 0:
+        end = 0
+    elif root == const_id:
+        end = 0
+    elif root >= n:
+        end = stage[root] + 1
+    else:
+        end = int(ready[root])
+    arr = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
+    tree = AdderTree(n, constant, arr(a), arr(b), arr(c), arr(stage), arr(read), arr(mv), root, 0)
+    return tree.with_end(end)
 
 
 @dataclass(frozen=True, eq=False)
 class CompareTree:
-    """An argmax tree over ``num_classes`` scores.
+    """An argmax tree over ``num_classes`` scores, with its two-stage schedule.
 
     Node ids ``0..C-1`` are the scores (their index a constant), then the
-    compare nodes; ``left`` always covers lower class indices than ``right``.
+    compare nodes; ``left`` always covers lower class indices than
+    ``right``. Stages are relative to the scores (stage 0): node ``n`` of
+    level ``j`` compares in ``take_stage[n] = 2j - 2`` and selects in
+    ``stage[n] = 2j - 1`` (its max/index are made there; scores: 0);
+    ``last[n]`` is the last stage its max/index are read in (scores and the
+    root: ``end``). All zero when not pipelined.
     """
     num_classes: int
     level: np.ndarray
     left: np.ndarray
     right: np.ndarray
     root: int
+    take_stage: np.ndarray
+    stage: np.ndarray
+    last: np.ndarray
+    end: int
 
     @property
     def levels(self) -> int:
         return _tree_depth(self.num_classes)
 
 
-def compare_tree(num_classes: int) -> CompareTree:
-    t = adder_tree(num_classes)  # same pairing rule
-    return CompareTree(int(num_classes), t.level, t.left, t.right, t.root)
+def compare_tree(num_classes: int, pipelined: bool = True) -> CompareTree:
+    """Pairwise compare tree (an odd item is carried up unchanged)."""
+    nc = int(num_classes)
+    level, left, right = [0] * nc, [-1] * nc, [-1] * nc
+    frontier = list(range(nc))
+    lv = 0
+    while len(frontier) > 1:
+        lv += 1
+        nxt = []
+        for i in range(0, len(frontier) - 1, 2):
+            level.append(lv), left.append(frontier[i]), right.append(frontier[i + 1])
+            nxt.append(len(level) - 1)
+        if len(frontier) % 2:
+            nxt.append(frontier[-1])
+        frontier = nxt
+    root = frontier[0] if frontier else -1
+    level = np.array(level, dtype=np.int64)
+    left, right = np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+    depth = lv
+    k = 1 if pipelined else 0
+    take = np.where(level > 0, 2 * level - 2, 0) * k
+    stage = np.where(level > 0, 2 * level - 1, 0) * k
+    end = 2 * depth * k
+    last = stage.copy()
+    nodes = np.flatnonzero(left >= 0)
+    for side in (left, right):
+        np.maximum.at(last, side[nodes], stage[nodes])
+    last[:nc] = end
+    if root >= 0:
+        last[root] = end
+    return CompareTree(nc, level, left, right, int(root), take, stage, last, end)
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +367,8 @@ class GateSchedule:
     ``stage[s]``: stage in which signal ``s`` is made (0 for constants and
     inputs); ``last[s]``: the last stage reading it (``>= stage``); signal
     ``s`` needs ``last[s] - stage[s]`` delay registers (none for constants).
-    Outputs are read at ``out_stage``, the end of the gate network.
+    ``out_stage``: the end of the gate network (``ceil(D / K)``), where the
+    stand-alone :class:`~lgnhw.gateware.GateNetwork` presents its outputs.
     """
     net: Netlist
     pipeline_every: int
@@ -244,7 +386,10 @@ class GateSchedule:
         return self.last - self.stage
 
     @classmethod
-    def build(cls, net: Netlist, pipeline_every: int = 1, phase: int | None = None) -> "GateSchedule":
+    def build(cls, net: Netlist, pipeline_every: int = 1, phase: int | None = None,
+              reads=None) -> "GateSchedule":
+        """``reads``: ``(signals, stages)`` read outside the gate network
+        (default: every output at ``out_stage``)."""
         k = check_pipeline_every(pipeline_every)
         depth = net.depth
         phase = ((-depth) % k if k else 0) if phase is None else int(phase)
@@ -257,28 +402,17 @@ class GateSchedule:
         np.maximum.at(last, net.a, gate_stage)
         np.maximum.at(last, net.b, gate_stage)
         out_stage = num_ranks(depth, k, phase)
-        last[net.outputs] = out_stage  # an output is made no later than out_stage
+        if reads is None:
+            last[net.outputs] = np.maximum(last[net.outputs], out_stage)
+        else:
+            sigs, at = (np.asarray(x, dtype=np.int64) for x in reads)
+            if np.any(at < stage[sigs]):
+                raise LgnhwError("a gate network signal is read before the stage it is made in")
+            np.maximum.at(last, sigs, at)
         last[:FIRST_INPUT] = 0
         stage.setflags(write=False)
         last.setflags(write=False)
         return cls(net, k, phase, stage, last, out_stage)
-
-
-def _class_plan(net: Netlist):
-    leaves, const = class_leaves(net)
-    sizes = [int(b.size) + (1 if c else 0) for b, c in zip(leaves, const)]
-    adder_levels = max(_tree_depth(n) for n in sizes)
-    return leaves, const, adder_levels
-
-
-def latency(net: Netlist, pipeline_every: int = 1) -> int:
-    """Cycles from an input transfer to its result on the output stream."""
-    k = check_pipeline_every(pipeline_every)
-    if k == 0:
-        return 0
-    _, _, p = _class_plan(net)
-    total = net.depth + p + _tree_depth(net.num_classes)
-    return -(-total // k)
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,27 +420,24 @@ class Plan:
     """Everything both backends need to render a pipelined core."""
     net: Netlist
     pipeline_every: int
-    phase: int              # global phase (-T) % K
+    phase: int              # gate phase (-D) % K
     depth: int              # D
-    adder_levels: int       # P
-    compare_levels: int     # A
     count_width: int        # NW
     class_width: int        # CW
     gates: GateSchedule
     leaves: list            # per class: positions into net.outputs of the tree's bits
     constants: np.ndarray   # per class: constant part of the score
-    trees: list             # per class: AdderTree
-    pop_phase: int
-    argmax: CompareTree
-    arg_phase: int
+    trees: list             # per class: AdderTree (global stages; bit stage = its read stage)
+    head_start: int         # S: stage in which the scores enter the argmax
+    argmax: CompareTree     # stages relative to head_start
 
     @property
-    def total_levels(self) -> int:
-        return self.depth + self.adder_levels + self.compare_levels
+    def compare_levels(self) -> int:
+        return self.argmax.levels
 
     @property
     def latency(self) -> int:
-        return num_ranks(self.total_levels, self.pipeline_every, self.phase)
+        return self.head_start + self.argmax.end
 
     @property
     def num_inputs(self) -> int:
@@ -320,26 +451,41 @@ class Plan:
     def payload_width(self) -> int:
         return self.class_width + self.num_classes * self.count_width
 
-    @property
-    def pop_latency(self) -> int:
-        return num_ranks(self.adder_levels, self.pipeline_every, self.pop_phase)
-
-    @property
-    def arg_latency(self) -> int:
-        return num_ranks(self.compare_levels, self.pipeline_every, self.arg_phase)
+    def leaf_signals(self, c: int) -> np.ndarray:
+        """Netlist signals of class ``c``'s tree bits (in node order)."""
+        return self.net.outputs[self.leaves[c]].astype(np.int64)
 
     @classmethod
     def build(cls, net: Netlist, pipeline_every: int = 1) -> "Plan":
         k = check_pipeline_every(pipeline_every)
         if net.num_inputs < 1:
             raise LgnhwError("the netlist has no inputs; a hardware core needs at least one input bit")
-        leaves, const, p = _class_plan(net)
+        leaves, const = class_leaves(net)
         d = net.depth
-        a = _tree_depth(net.num_classes)
-        phase = (-(d + p + a)) % k if k else 0
-        gates = GateSchedule.build(net, k, phase)
-        trees = [adder_tree(b.size, c, p) for b, c in zip(leaves, const)]
-        pop_phase = (d + phase) % k if k else 0
-        arg_phase = (d + p + phase) % k if k else 0
-        return cls(net, k, phase, d, p, a, count_width(net), class_width(net.num_classes),
-                   gates, leaves, const, trees, pop_phase, compare_tree(net.num_classes), arg_phase)
+        kk = max(k, 1)  # K = 0 uses the K = 1 tree shapes, then drops every register
+        phase = (-d) % kk
+        lv = np.zeros(net.num_signals, dtype=np.int64)
+        lv[net.first_gate:] = net.levels
+        gstage = level_stage(lv, kk, phase)
+        is_gate = lv > 0
+        ready = np.where(is_gate, gstage + 1, 0)
+        fuse = np.where(is_gate & ((lv - 1 + phase) % kk == 0), gstage, -1)
+        trees = []
+        for bits, cst in zip(leaves, const.tolist()):
+            sigs = net.outputs[bits].astype(np.int64)
+            trees.append(adder_tree(bits.size, cst, ready_at=ready[sigs], fuse_at=fuse[sigs]))
+        start = max((t.end for t in trees), default=0)
+        trees = [t.with_end(start) for t in trees]
+        if k == 0:
+            trees, start = [t.flat() for t in trees], 0
+        sigs = [net.outputs[b].astype(np.int64) for b in leaves]
+        at = [t.stage[:t.num_bits] for t in trees]
+        reads = (np.concatenate(sigs + [np.zeros(0, np.int64)]), np.concatenate(at + [np.zeros(0, np.int64)]))
+        gates = GateSchedule.build(net, k, phase if k else 0, reads=reads)
+        return cls(net, k, phase if k else 0, d, count_width(net), class_width(net.num_classes),
+                   gates, leaves, const, trees, start, compare_tree(net.num_classes, k > 0))
+
+
+def latency(net: Netlist, pipeline_every: int = 1) -> int:
+    """Cycles from an input transfer to its result on the output stream (see the module docstring)."""
+    return Plan.build(net, pipeline_every).latency

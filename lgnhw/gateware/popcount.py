@@ -1,4 +1,4 @@
-"""Pipelined popcount (adder tree) with a constant addend."""
+"""Pipelined popcount (as-soon-as-possible compressor tree) with a constant addend."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
-from .plan import adder_tree, check_pipeline_every, num_ranks, tree_schedule
+from .plan import AdderTree, adder_tree, check_pipeline_every
 
 __all__ = ["Popcount"]
 
@@ -17,23 +17,36 @@ class Popcount(wiring.Component):
 
     Ports: ``bits`` (In, ``num_bits``), ``en`` (In, advance the pipeline),
     ``count`` (Out, ``width`` bits, default just wide enough).
-    The tree (see :func:`lgnhw.gateware.plan.adder_tree`) spans ``levels``
-    adder levels (default: its depth); a register rank follows every level
-    ``l`` with ``(l + phase) % pipeline_every == 0`` (default phase: the
-    last level is registered).
+    Stand-alone, every bit is an input of stage 0 and the tree (see
+    :func:`lgnhw.gateware.plan.adder_tree`) has a register after every
+    adder; ``pipeline_every = 0`` makes it combinational.
 
-    ``latency`` (attribute): cycles from ``bits`` to ``count``.
+    ``tree``: a scheduled :class:`~lgnhw.gateware.plan.AdderTree` (used by
+    :class:`~lgnhw.gateware.LgnCore`); then bit ``i`` must be presented in
+    the stage it is read in (``tree.stage[i]``) and ``count`` is the sum in
+    stage ``tree.end``.
+
+    ``latency`` (attribute): cycles from ``bits`` to ``count`` (stand-alone).
     """
 
     def __init__(self, num_bits: int, constant: int = 0, pipeline_every: int = 1, *,
-                 width: int | None = None, levels: int | None = None, phase: int | None = None):
+                 width: int | None = None, tree: AdderTree | None = None):
         try:
             if isinstance(num_bits, bool) or not isinstance(num_bits, int) or num_bits < 0:
                 raise LgnhwError(f"num_bits must be a non-negative integer, not {num_bits!r}")
             if isinstance(constant, bool) or not isinstance(constant, int) or constant < 0:
                 raise LgnhwError(f"constant must be a non-negative integer, not {constant!r}")
             pipeline_every = check_pipeline_every(pipeline_every)
-            self._tree = tree = adder_tree(num_bits, constant, levels)
+            if tree is None:
+                tree = adder_tree(num_bits, constant)
+                if pipeline_every == 0:
+                    tree = tree.flat()
+                self._bit_stage = [0] * num_bits
+            else:
+                if tree.num_bits != num_bits or tree.constant != constant:
+                    raise LgnhwError(f"tree is over {tree.num_bits} bits + {tree.constant}, "
+                                     f"not {num_bits} + {constant}")
+                self._bit_stage = tree.stage[:num_bits].tolist()
             need = max(1, (num_bits + constant).bit_length())
             if width is None:
                 width = need
@@ -42,9 +55,8 @@ class Popcount(wiring.Component):
         except LgnhwError:
             self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
             raise
-        self._k = pipeline_every
-        self._phase = ((-tree.levels) % pipeline_every if pipeline_every else 0) if phase is None else int(phase)
-        self.latency = num_ranks(tree.levels, self._k, self._phase)
+        self._tree = tree
+        self.latency = tree.end
         super().__init__({"bits": In(num_bits), "en": In(1), "count": Out(width)})
 
     def elaborate(self, platform):
@@ -53,33 +65,36 @@ class Popcount(wiring.Component):
         if tree.root < 0:
             m.d.comb += self.count.eq(0)
             return m
-        stage, last = tree_schedule(tree, tree.levels, self._k, self._phase)
-        stage, last = stage.tolist(), last.tolist()
-        left, right = tree.left.tolist(), tree.right.tolist()
-        const = tree.const_node
+        stage, read = tree.stage.tolist(), tree.read.tolist()
+        a, b, c = tree.a.tolist(), tree.b.tolist(), tree.c.tolist()
+        nb, const = tree.num_bits, tree.const_node
+        made = self._bit_stage + stage[nb:]
         versions = [None] * tree.num_nodes
 
-        def read(n, at):
+        def get(n, at):
             if n == const:
                 return Const(tree.constant, tree.width(n))
-            return versions[n][at - stage[n]]
+            return versions[n][at - made[n]]
 
         for n in range(tree.num_nodes):
             if n == const:
                 continue
             w = tree.width(n)
-            if n < tree.num_bits:
+            if n < nb:
                 value = self.bits[n]
             else:
                 value = Signal(w, name=f"n{n}")
                 t = stage[n]
-                m.d.comb += value.eq(read(left[n], t) + read(right[n], t))
+                expr = get(a[n], t) + get(b[n], t)
+                if c[n] >= 0:
+                    expr = expr + get(c[n], t)
+                m.d.comb += value.eq(expr)
             chain = [value]
-            for k in range(1, last[n] - stage[n] + 1):
+            for k in range(1, read[n] - made[n] + 1):
                 reg = Signal(w, name=f"n{n}_d{k}", reset_less=True)
                 with m.If(self.en):
                     m.d.sync += reg.eq(chain[-1])
                 chain.append(reg)
             versions[n] = chain
-        m.d.comb += self.count.eq(read(tree.root, self.latency))
+        m.d.comb += self.count.eq(get(tree.root, tree.end))
         return m
