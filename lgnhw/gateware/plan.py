@@ -39,10 +39,17 @@ stage (see :func:`adder_tree`):
 1. multi-bit partial sums are added pairwise (largest with next largest),
    each adder absorbing one 1-bit register as carry-in (``a + b + c`` is one
    carry chain on iCE40); a lone partial sum is added to a 1-bit register;
-2. fused gate outputs are summed in pairs (half adders), a lone one with one
-   or two registered bits;
+2. a fused gate output is summed with two registered bits (a full adder:
+   one LUT4 per sum bit, the gate's own LUT is saved), or with one;
+   fused outputs left over become registers for the next stage (pairing
+   two of them in a half adder costs two LUTs and removes no wire);
 3. registered bits are summed in threes (full adders), two left over in a
-   half adder.
+   half adder, except as many as the next stage needs as carry-ins.
+
+Cost model behind the rule (iCE40 logic cells, LUT4 + carry + FF each): an
+``n + n (+ 1)``-bit adder costs ``n + 1`` cells and removes ``n`` (``n - 1``
+without carry-in) wires, a full adder 2 cells for 1 wire, a delay register
+1 cell; so adders with a carry-in and few waiting values are cheapest.
 
 Everything else waits for the next stage. Every adder is a register (one
 LUT level, or one carry chain, per stage). Constant-1 outputs and the bias
@@ -196,14 +203,16 @@ class AdderTree:
         return replace(self, stage=z, read=z.copy(), end=0)
 
 
-def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None) -> AdderTree:
+def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
+               reserve_cin: bool = True) -> AdderTree:
     """As-soon-as-possible compressor tree over ``num_bits`` bits and a constant.
 
     ``ready_at[i]``: first stage bit ``i`` is a register (default 0: all
     bits are inputs of stage 0); ``fuse_at[i]``: the stage in which bit
     ``i`` can be summed combinationally (a gate whose operands are
     registers), ``-1`` if never (default). See the module docstring for the
-    per-stage pairing rule.
+    per-stage pairing rule. ``reserve_cin``: keep as many one-bit registers
+    as the next stage has adders without a carry-in.
     """
     n, constant = int(num_bits), int(constant)
     ready = np.zeros(n, dtype=np.int64) if ready_at is None else np.asarray(ready_at, dtype=np.int64)
@@ -232,6 +241,10 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None)
                     stage[o] = t
         return len(a) - 1
 
+    next_ones: dict = {}   # stage -> bits arriving there as registers
+    for i in range(n):
+        if fuse_l[i] < 0:
+            next_ones[arrive_l[i]] = next_ones.get(arrive_l[i], 0) + 1
     multi: list = []       # registered partial sums (and the constant once it joins)
     ones: deque = deque()  # one-bit registers, oldest first
     pos, t = 0, (min(arrive_l) if n else 0)
@@ -263,22 +276,23 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None)
         if keep and ones:
             y = ones.popleft()
             made.append(add(keep.pop(), y, ones.popleft() if ones else -1, t))
-        while len(fused) >= 2:
-            x = fused.pop(0)
-            made.append(add(x, fused.pop(0), -1, t))
-        if fused:
-            x = fused.pop(0)
-            if ones:
-                y = ones.popleft()
-                made.append(add(x, y, ones.popleft() if ones else -1, t))
-            else:
-                fused = [x]
+        while fused and len(ones) >= 2:  # gate + full adder: one LUT4 per sum bit
+            x, y = fused.pop(0), ones.popleft()
+            made.append(add(x, y, ones.popleft(), t))
+        if len(fused) == 1 and ones:
+            made.append(add(fused.pop(0), ones.popleft(), -1, t))
+        # keep enough bits to be the carry-ins of the next stage's adders
+        pairs_next = (len(made) + len(keep)) // 2
+        reserve = max(0, pairs_next - next_ones.get(t + 1, 0)) if reserve_cin else 0
+        spare = deque(ones.popleft() for _ in range(min(reserve, len(ones))))
         while len(ones) >= 3:
             x, y = ones.popleft(), ones.popleft()
             made.append(add(x, y, ones.popleft(), t))
         if len(ones) == 2:
             x = ones.popleft()
             made.append(add(x, ones.popleft(), -1, t))
+        spare.extend(ones)
+        ones = spare
         ones.extend(fused)  # a fused bit left over is a register in the next stage
         multi = keep + made
         t += 1
