@@ -79,6 +79,10 @@ def cmd_optimize(args) -> int:
     net = _load(args)
     t0 = time.perf_counter()
     out, report = optimize(net)
+    abc_stats = None
+    if args.abc:
+        from .passes.abc_opt import abc_optimize
+        out, abc_stats = abc_optimize(out, mode=args.abc)
     seconds = time.perf_counter() - t0
     write_lgn(out, args.output)
     result = {
@@ -88,11 +92,59 @@ def cmd_optimize(args) -> int:
         "seconds": round(seconds, 4),
         "output": args.output,
     }
+    if abc_stats is not None:
+        result["abc"] = abc_stats
     table = [("gates_before", net.num_gates), ("gates_after", out.num_gates),
              ("kept", f"{out.num_gates / max(net.num_gates, 1):.1%}")]
     table += [(f"  {p['name']}", f"-{p['gates_removed']} gates, {p['seconds']:.3f} s") for p in report]
+    if abc_stats is not None:
+        table += [("  abc", f"{abc_stats['gates_abc']} gates, {'kept' if abc_stats['kept'] else 'rejected'}: "
+                            f"{abc_stats['reason']}")]
     table += [("seconds", f"{seconds:.3f}"), ("output", args.output)]
     _emit_result(args, result, table)
+    return 0
+
+
+def _load_plain(path, num_classes=None):
+    from .formats import load_model
+    return load_model(path, **({} if num_classes is None else {"num_classes": num_classes}))
+
+
+def cmd_equiv(args) -> int:
+    from .equiv import equivalent
+    net_a = _load_plain(args.model_a, args.num_classes)
+    net_b = _load_plain(args.model_b, args.num_classes)
+    result = equivalent(net_a, net_b, vectors=args.vectors, timeout=args.timeout, method=args.method)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        verdict = "equivalent" if result["equivalent"] else "NOT equivalent"
+        how = {"sat": "proven by SAT", "exhaustive": f"proven exhaustively ({result['vectors']} vectors)",
+               "simulation": f"random simulation, {result['vectors']} vectors, not a proof"}[result["method"]]
+        rows = [("result", f"{verdict} ({how})"), ("seconds", result["seconds"])]
+        if result["counterexample"] is not None:
+            rows += [("counterexample", "".join(map(str, result["counterexample"]))),
+                     ("counts_a", result["counts_a"]), ("counts_b", result["counts_b"])]
+        if result.get("note"):
+            rows.append(("note", result["note"]))
+        _emit_result(args, result, rows)
+    return 0 if result["equivalent"] else 1
+
+
+def cmd_export(args) -> int:
+    ext = args.output.lower().rsplit(".", 1)[-1] if "." in args.output else ""
+    if ext not in ("aag", "aig", "blif"):
+        raise LgnhwError(f"{args.output}: unknown export format (use a .aag, .aig or .blif file name)")
+    net = _load(args)
+    t0 = time.perf_counter()
+    if ext == "blif":
+        from .formats.blif import write_blif
+        write_blif(net, args.output)
+    else:
+        from .formats.aiger import write_aiger
+        write_aiger(net, args.output, binary=ext == "aig")
+    _emit_result(args, {"format": ext, "gates": net.num_gates, "output": args.output,
+                        "seconds": round(time.perf_counter() - t0, 4)})
     return 0
 
 
@@ -323,6 +375,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("optimize", cmd_optimize, "run the optimisation passes and write a .lgn")
     _model_arg(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
+    p.add_argument("--abc", nargs="?", const="gates", choices=["gates", "lut2"], default=None,
+                   help="also try an ABC round trip through yosys (gates: abc -g AND,...,ORNOT; "
+                        "lut2: abc -lut 2); kept only if smaller and proven equivalent")
+
+    p = command("equiv", cmd_equiv, "prove two models give the same class scores for every input "
+                                    "(exit 1 if not)")
+    p.add_argument("model_a", metavar="A", help="model file (any supported format)")
+    p.add_argument("model_b", metavar="B", help="model file (any supported format)")
+    p.add_argument("--method", choices=["auto", "exhaustive", "sat", "simulation"], default="auto",
+                   help="auto: exhaustive up to 20 inputs, else SAT (yosys), else random simulation")
+    p.add_argument("--vectors", type=int, default=100_000, metavar="N",
+                   help="random vectors when falling back to simulation")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="SAT time limit in seconds")
+    p.add_argument("--num-classes", type=int, metavar="K",
+                   help="class count for AIGER/BLIF files without lgnhw metadata")
+
+    p = command("export", cmd_export, "write a model as AIGER (.aag ASCII, .aig binary) or BLIF (.blif)")
+    _model_arg(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.{aag,aig,blif}")
 
     p = command("predict", cmd_predict, "class scores and predictions of the golden model")
     _model_arg(p)

@@ -41,7 +41,14 @@ def detect_format(path) -> str:
             return "torchlogix"
         raise FormatError(path, "JSON file is not a torchlogix circuit "
                                 "(no 'gates' with 'n_inputs' or 'sum_nodes' keys)")
-    raise FormatError(path, "unrecognised model format (expected .lgn or a torch.save checkpoint)")
+    from .aiger import is_aiger
+    from .blif import is_blif
+    if is_aiger(head):
+        return "aiger"
+    if is_blif(head):
+        return "blif"
+    raise FormatError(path, "unrecognised model format (expected .lgn, a torch.save checkpoint, "
+                            "torchlogix JSON, AIGER or BLIF)")
 
 
 def load_model(path, **options) -> Netlist:
@@ -51,6 +58,12 @@ def load_model(path, **options) -> Netlist:
         if options.get("wiring") is not None:
             raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to .lgn models")
         net = read_lgn(path)
+    elif fmt in ("aiger", "blif"):
+        if options.pop("wiring", None) is not None:
+            raise FormatError(path, f"a wiring file only applies to difflogic state_dict checkpoints, not to {fmt.upper()} files")
+        from .aiger import read_aiger
+        from .blif import read_blif
+        net = (read_aiger if fmt == "aiger" else read_blif)(path, **options)
     elif fmt == "torchlogix":
         if options.pop("wiring", None) is not None:
             raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to torchlogix circuits")
