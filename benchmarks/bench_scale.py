@@ -61,7 +61,9 @@ def main() -> None:
             make_model(model, gates, args.layers, args.inputs)
             made = time.perf_counter() - t0
             res = subprocess.run([sys.executable, "-c", WORKER, model, os.path.join(tmp, "core.v"), str(args.k)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True)
+            if res.returncode:
+                sys.exit(f"{gates} gates: worker failed:\n{res.stderr}")
             row = json.loads(res.stdout)
             row.update(verilog_mb=round(os.path.getsize(os.path.join(tmp, "core.v")) / 2**20, 1),
                        make_model_s=round(made, 1), pipeline_every=args.k)

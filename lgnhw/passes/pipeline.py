@@ -31,21 +31,27 @@ MAX_ROUNDS = 32
 
 def optimize(net: Netlist, *, passes=PIPELINE, check: bool | None = None,
              max_rounds: int = MAX_ROUNDS) -> tuple[Netlist, list[dict]]:
-    """Run ``passes`` in order, round after round, until a round removes no gate.
+    """Run ``passes`` in order, round after round, until none removes a gate.
+
+    A pass is skipped while it is *settled*: its last run removed nothing
+    and no other pass has removed a gate since, so running it again could
+    not change anything. The loop ends when every pass is settled.
 
     Returns the optimised netlist and one stats entry per pass, summed over
-    rounds: ``{"name", "gates_removed", "seconds", "rounds"}``. With ``check``
+    its runs: ``{"name", "gates_removed", "seconds", "runs"}``. With ``check``
     (default: the ``LGNHW_DEBUG`` environment variable) every intermediate
     netlist is validated.
     """
     if check is None:
         check = bool(os.environ.get("LGNHW_DEBUG"))
     net.check()
-    stats = {name: {"name": name, "gates_removed": 0, "seconds": 0.0, "rounds": 0}
+    stats = {name: {"name": name, "gates_removed": 0, "seconds": 0.0, "runs": 0}
              for name, _ in passes}
+    settled: set[str] = set()
     for round_no in range(1, max_rounds + 1):
-        start_gates = net.num_gates
         for name, fn in passes:
+            if name in settled:
+                continue
             t0 = time.perf_counter()
             before = net.num_gates
             net = fn(net)
@@ -55,9 +61,10 @@ def optimize(net: Netlist, *, passes=PIPELINE, check: bool | None = None,
             s = stats[name]
             s["gates_removed"] += before - net.num_gates
             s["seconds"] += dt
-            s["rounds"] = round_no
+            s["runs"] += 1
+            settled = set() if net.num_gates < before else settled | {name}
             log.info("round %d %-12s %9d -> %9d gates  %.3f s", round_no, name, before, net.num_gates, dt)
-        if net.num_gates == start_gates:
+        if len(settled) == len(passes):
             break
     report = [dict(s, seconds=round(s["seconds"], 4)) for s in stats.values()]
     return net, report
