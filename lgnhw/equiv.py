@@ -335,7 +335,9 @@ def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors:
             result["note"] = note
         return result
 
-    exhaustive = method == "exhaustive" or (method == "auto" and n <= exhaustive_inputs)
+    work = (1 << min(n, 62)) * (net_a.num_gates + net_b.num_gates + 1)
+    exhaustive = method == "exhaustive" or (method == "auto" and n <= exhaustive_inputs
+                                            and work <= 20_000_000_000)
     if exhaustive:
         done, cex = _simulate(net_a, net_b, n, _all_batches(n))
         return finish(cex is None, "exhaustive", done, cex)

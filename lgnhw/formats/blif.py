@@ -20,6 +20,7 @@ and ``.gate`` are refused: flatten and map to logic first (``yosys -p
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -103,31 +104,33 @@ _REFUSED = {".latch": "latches (only combinational netlists are supported)",
             ".search": ".search includes"}
 
 
-def _cover_table(path, lineno, n, rows) -> tuple[list[str], int]:
-    """Validate a cover; return (input parts of the rows, output value)."""
+@functools.lru_cache(maxsize=4096)
+def _cover_table(n: int, rows: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+    """Validate a cover; return (input parts of the rows, output value). ValueError if malformed."""
     parts, value = [], None
     for r in rows:
         tok = r.split()
         if n == 0:
             if len(tok) != 1:
-                raise FormatError(path, f"line {lineno}: constant cover row {r!r} must be one bit")
+                raise ValueError(f"constant cover row {r!r} must be one bit")
             cube, out = "", tok[0]
         else:
             if len(tok) != 2 or len(tok[0]) != n:
-                raise FormatError(path, f"line {lineno}: cover row {r!r} does not match {n} inputs")
+                raise ValueError(f"cover row {r!r} does not match {n} inputs")
             cube, out = tok
             if set(cube) - set("01-"):
-                raise FormatError(path, f"line {lineno}: cover row {r!r} has characters other than 0, 1, -")
+                raise ValueError(f"cover row {r!r} has characters other than 0, 1, -")
         if out not in ("0", "1"):
-            raise FormatError(path, f"line {lineno}: cover row {r!r} has output {out!r}, must be 0 or 1")
+            raise ValueError(f"cover row {r!r} has output {out!r}, must be 0 or 1")
         if value is not None and int(out) != value:
-            raise FormatError(path, f"line {lineno}: cover mixes on-set and off-set rows")
+            raise ValueError("cover mixes on-set and off-set rows")
         value = int(out)
         parts.append(cube)
-    return parts, (1 if value is None else value)
+    return tuple(parts), (1 if value is None else value)
 
 
-def _small_op(cubes, value, n) -> int:
+@functools.lru_cache(maxsize=4096)
+def _small_op(cubes: tuple[str, ...], value: int, n: int) -> int:
     """Op id of a cover on n <= 2 inputs (1-input covers read input a twice)."""
     op = 0
     for A in (0, 1):
@@ -200,7 +203,10 @@ def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) ->
         lineno, in_nets, out, rows = cover
         cover = None
         n = len(in_nets)
-        cubes, value = _cover_table(path, lineno, n, rows)
+        try:
+            cubes, value = _cover_table(n, tuple(rows))
+        except ValueError as err:
+            raise FormatError(path, f"line {lineno}: {err}") from None
         if n == 0:
             (const1 if (cubes and value == 1) else const0).append(out)
             return
