@@ -296,7 +296,7 @@ def table(results: dict) -> str:
         if ck:
             rows.append(f"| | gates after optimisation | {ck['torchlogix_simplified_gates']:,} "
                         f"| {ck['lgnhw_optimized_gates']:,} "
-                        f"| {_ratio(ck['torchlogix_simplified_gates'], ck['lgnhw_optimized_gates'])} |")
+                        f"| {1 - ck['lgnhw_optimized_gates'] / ck['torchlogix_simplified_gates']:.1%} fewer |")
             rows.append(f"| | golden == torchlogix model on {ck['vectors']} vectors | | "
                         f"{'yes' if ck['all_match'] else 'NO'} | |")
         for p in r.get("pnr", []):
@@ -306,7 +306,8 @@ def table(results: dict) -> str:
         for p in r.get("pnr", []):
             if p["design"] == "torchlogix" or "error" in p or not tlp:
                 continue
-            tag = p["design"].replace("lgnhw_", "lgnhw ")
+            k = int(p["design"].rsplit("_k", 1)[1])
+            tag = f"lgnhw K={k}" + (", combinational" if k == 0 else ", pipelined")
             rows.append(f"| | HX8K LUTs / FFs / LCs ({tag}) | {tlp['luts']} / {tlp['ffs']} / "
                         f"{tlp['logic_cells']} | {p['luts']} / {p['ffs']} / {p['logic_cells']} | |")
             rows.append(f"| | HX8K Fmax MHz ({tag}) | {tlp['fmax_mhz']:.1f} | {p['fmax_mhz']:.1f} "
@@ -384,15 +385,20 @@ def main():
     ap.add_argument("--epochs", type=int, default=100, help="torchlogix training epochs (small); 0: untrained")
     ap.add_argument("--tau", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--k", type=int, nargs="+", default=[1, 2], help="lgnhw pipeline_every for the PnR runs")
+    ap.add_argument("--k", type=int, nargs="+", default=[0, 1, 2],
+                    help="lgnhw pipeline_every for the PnR runs (0: combinational, like torchlogix)")
     ap.add_argument("--freq", type=float, default=250.0, help="nextpnr clock target (MHz)")
     ap.add_argument("--no-pnr", action="store_true")
     ap.add_argument("--repeat", type=int, default=0,
                     help="compile runs per tool, fastest kept (default: 3 small, 1 large)")
+    ap.add_argument("--table", action="store_true", help="only print the table of the last results.json")
     a = ap.parse_args()
+    out = Path(a.out).resolve()
+    if a.table:
+        print(table(json.loads((out / "results.json").read_text())))
+        return
     if not Path(a.tl_python).exists():
         sys.exit(f"no torchlogix interpreter at {a.tl_python} (--tl-python or TORCHLOGIX_PYTHON)")
-    out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     data, vec = prepare_data(out)
     results = {name: run_circuit(name, CIRCUITS[name], a, out, data, vec) for name in a.only}
