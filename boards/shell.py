@@ -215,9 +215,13 @@ class ShellCore(wiring.Component):
         busy = Signal()                             # a UART frame is inside the core
 
         # -- received bytes, decoded one clock late (keeps compares off the FSM paths)
+        # Registers that only carry data (meaningful only while a flag says so)
+        # are reset-less: the platform's reset then reaches just the control
+        # flags, and no reset has to be folded into a wide register's enable.
         got = Signal()
-        byte = Signal(8)
-        is_cls, is_info, is_st = Signal(), Signal(), Signal()
+        byte = Signal(8, reset_less=True)
+        is_cls, is_info, is_st = (Signal(reset_less=True), Signal(reset_less=True),
+                                  Signal(reset_less=True))
         m.d.sync += [got.eq(rx.o.valid), byte.eq(rx.o.payload),
                      is_cls.eq(rx.o.payload == REQ_CLASSIFY), is_info.eq(rx.o.payload == REQ_INFO),
                      is_st.eq(rx.o.payload == REQ_SELFTEST)]
@@ -227,18 +231,18 @@ class ShellCore(wiring.Component):
         self.timeout_clocks = 15 << k
         tick = Signal()
         if k:
-            pre = Signal(k)
+            pre = Signal(k, reset_less=True)
             m.d.sync += [pre.eq(pre + 1), tick.eq(pre == (1 << k) - 1)]
         else:
             m.d.comb += tick.eq(1)
-        silent = Signal(4)
+        silent = Signal(4, reset_less=True)
 
         # -- UART frame receiver -------------------------------------------------
-        shift = Signal(nin * 8)
-        in_reg = Signal(ni)
+        shift = Signal(nin * 8, reset_less=True)
+        in_reg = Signal(ni, reset_less=True)
         in_valid = Signal()
-        count = Signal(range(nin + 1))
-        last = Signal()
+        count = Signal(range(nin + 1), reset_less=True)
+        last = Signal(reset_less=True)
         info_req = Signal()
         dropped = Signal()
         pend = Signal()             # a complete frame waits in `shift` for `in_reg`
@@ -283,43 +287,57 @@ class ShellCore(wiring.Component):
         info = Cat(*[Const(b, 8) for b in proto.info_reply(n_test)])
         status = Cat(Const(REQ_SELFTEST, 8), st_ok, Const(0, 7), st_mism)
         nbytes = max(proto.reply_bytes, 8, 4)
-        ser = Signal(nbytes * 8)
-        left = Signal(range(nbytes + 1))
+        ser = Signal(nbytes * 8, reset_less=True)
+        left = Signal(range(nbytes + 1), reset_less=True)
         idle = Signal(init=1)
         m.d.comb += [tx.i.payload.eq(ser[:8]), tx.i.valid.eq(~idle)]
         led_cls = Signal(8)
-        # A reply is first captured into `word` (one of three sources), then moved
-        # to the byte shifter `ser` when it is idle: every enable and select of the
-        # wide registers is then one LUT away from registers.
-        word = Signal(nbytes * 8)
-        word_len = Signal(range(nbytes + 1))
-        wpend = Signal()
-        # Info/status replies are chosen one clock ahead (registered). Nothing else
-        # can claim `word` in between: no frame enters the core while they wait.
-        load_result = out_valid & ~st_run
-        load_info, load_status = Signal(), Signal()
-        free = idle & ~wpend & ~busy & ~uart_fire & ~load_info & ~load_status
-        m.d.sync += [load_info.eq(free & info_req),
-                     load_status.eq(free & ~info_req & st_reply & st_done & ~st_run)]
-        with m.If(load_result):
-            m.d.sync += [word.eq(result), word_len.eq(proto.reply_bytes), wpend.eq(1), busy.eq(0),
-                         led_cls.eq(core.o.payload.cls)]
-        with m.Elif(load_info):
-            m.d.sync += [word.eq(info), word_len.eq(8), wpend.eq(1), info_req.eq(0)]
-        with m.Elif(load_status):
-            m.d.sync += [word.eq(status), word_len.eq(4), wpend.eq(1), st_reply.eq(0)]
-        with m.If(wpend & idle):
-            m.d.sync += [ser.eq(word), left.eq(word_len), idle.eq(0), wpend.eq(0)]
-        with m.Elif(~idle & tx.i.ready):
-            m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
-        # A UART frame enters the core only when its reply can go straight out.
-        m.d.sync += uart_fire.eq(in_valid & idle & ~wpend & ~busy & ~st_run & ~info_req & ~uart_fire
-                                 & ~(st_reply & st_done) & ~load_info & ~load_status)
+        # Every enable of the wide byte shifter `ser` is one LUT away from
+        # registers: it loads a result straight from the core (`capture`:
+        # o.valid & busy), or takes a registered `step` that either loads the
+        # info/status reply (`step_const`, chosen one clock ahead) or moves on
+        # to the next byte (the clock after the transmitter took a byte; the
+        # transmitter is busy for a whole frame then, so the late shift is
+        # never seen). A result always finds `ser` idle: a UART frame enters
+        # the core only when `ser` is idle, and nothing else claims it while
+        # the frame is inside (`busy`). Self-test results never set `capture`
+        # (no UART frame is inside the core during a self-test). Without a
+        # self-test every result is a UART frame's (also for K=0, where it
+        # comes out in the clock the frame goes in, before `busy` is set).
+        capture = Signal()
+        m.d.comb += capture.eq(out_valid & busy if n_test else out_valid)
+        step = Signal()
+        step_const = Signal()
+        const_status = Signal(reset_less=True)
+        free = idle & ~busy & ~uart_fire & ~step_const
+        want_info = info_req
+        want_status = st_reply & st_done & ~st_run
+        m.d.sync += [step_const.eq(free & (want_info | want_status)),
+                     const_status.eq(~want_info),
+                     step.eq((~idle & tx.i.ready & ~step) | (free & (want_info | want_status)))]
         with m.If(uart_fire):
             m.d.sync += busy.eq(1)
+        with m.If(capture):
+            m.d.sync += [busy.eq(0), led_cls.eq(core.o.payload.cls)]
+        with m.If(step_const):
+            with m.If(const_status):
+                m.d.sync += st_reply.eq(0)
+            with m.Else():
+                m.d.sync += info_req.eq(0)
+        const_word = Mux(const_status, status, info)
+        with m.If(capture):
+            m.d.sync += [ser.eq(result), left.eq(proto.reply_bytes), idle.eq(0)]
+        with m.Elif(step):
+            with m.If(step_const):
+                m.d.sync += [ser.eq(const_word), left.eq(Mux(const_status, 4, 8)), idle.eq(0)]
+            with m.Else():
+                m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
+        # A UART frame enters the core only when its reply can go straight out.
+        m.d.sync += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req & ~uart_fire
+                                 & ~(st_reply & st_done) & ~step_const)
         # The core's inputs come straight from registers (`in_reg`, or with a
         # self-test a register after the UART/test-vector multiplexer).
-        core_in, core_in_valid = Signal(ni), Signal()
+        core_in, core_in_valid = Signal(ni, reset_less=True), Signal()
         m.d.comb += [core.i.payload.eq(core_in), core.i.valid.eq(core_in_valid)]
 
         # -- self-test datapath --------------------------------------------------
@@ -350,7 +368,7 @@ class ShellCore(wiring.Component):
                 m.d.sync += feeding.eq(0)
             m.d.comb += [vin_rd.addr.eq(in_next), exp_rd.addr.eq(out_next)]
             # compare one clock after the result (registered), count the next clock
-            chk, bad, fin = Signal(), Signal(), Signal()
+            chk, bad, fin = Signal(), Signal(reset_less=True), Signal()
             m.d.sync += [chk.eq(st_run & out_valid), bad.eq(core.o.payload.cls != exp_rd.data),
                          fin.eq(st_run & out_valid & (out_idx == n_test - 1))]
             with m.If(chk & bad):
