@@ -286,8 +286,10 @@ def cmd_infer(args) -> int:
 
 
 def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
-    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
-                   help="a register after every K logic levels (0: combinational)")
+    p.add_argument("--pipeline-every", type=int, default=2, metavar="K",
+                   help="a register after every K gate levels (0: combinational; default 2 here, "
+                        "the smallest and fastest board builds measured, see "
+                        "benchmarks/bench_boards.py; `lgnhw emit` and `lgnhw sim` default to 1)")
     p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
                    help="pip-installed YoWASP tools (default) or yosys/nextpnr-ice40/icepack from PATH "
                         "(or $YOSYS, $NEXTPNR_ICE40, $ICEPACK)")
