@@ -22,6 +22,19 @@ from ..netlist import CONST0, CONST1, FIRST_INPUT, Netlist
 __all__ = ["rewrite", "live_gates", "sweep_dead"]
 
 
+# The op algebra of lgnhw.ops as 16-entry lookup tables: one gather per rule
+# instead of a dozen bit operations on every gate of a level.
+_ALL = np.arange(16)
+_NEG_A = ops.negate_a(_ALL).astype(np.uint8)
+_NEG_B = ops.negate_b(_ALL).astype(np.uint8)
+_SWAP = ops.swap_inputs(_ALL).astype(np.uint8)
+_FIX_A = np.stack([ops.fix_a(_ALL, 0), ops.fix_a(_ALL, 1)]).astype(np.uint8)
+_FIX_B = np.stack([ops.fix_b(_ALL, 0), ops.fix_b(_ALL, 1)]).astype(np.uint8)
+_SAME = ops.same_inputs(_ALL).astype(np.uint8)
+_DEP_A = ops.depends_on_a(_ALL).astype(bool)
+_DEP_B = ops.depends_on_b(_ALL).astype(bool)
+
+
 def _as_slice(group: np.ndarray):
     """A level's gate indices as a slice when contiguous (the common, faster case)."""
     if group.size and int(group[-1]) - int(group[0]) + 1 == group.size:
@@ -55,7 +68,7 @@ def _collapse(o, ga, gb, op, a, b, first):
         return o, ga, gb
     u = np.where(right, pb, pa)
     v = np.where(right, qb, qa)
-    table = np.zeros_like(o)
+    table = np.zeros(o.shape, dtype=np.int64)
     for U in (0, 1):
         for V in (0, 1):
             pick = lambda s: np.where(s == u, U, V)  # noqa: E731 - value of u or v
@@ -91,7 +104,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     first = net.first_gate
     alias = np.arange(net.num_signals, dtype=np.int64)
     inv = np.zeros(net.num_signals, dtype=bool)
-    op = net.op.astype(np.int64)
+    op = net.op.copy()
     a = net.a.astype(np.int64)
     b = net.b.astype(np.int64)
 
@@ -101,24 +114,24 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         ga, ia = alias[a[sel]], inv[a[sel]]
         gb, ib = alias[b[sel]], inv[b[sel]]
         o = op[sel]
-        o = np.where(ia, ops.negate_a(o), o)
-        o = np.where(ib, ops.negate_b(o), o)
+        o = np.where(ia, _NEG_A[o], o)
+        o = np.where(ib, _NEG_B[o], o)
 
         if collapse:
             o, ga, gb = _collapse(o, ga, gb, op, a, b, first)
 
         if consts:
             ca, cb = ga <= CONST1, gb <= CONST1
-            o = np.where(ca, ops.fix_a(o, ga & 1), o)
-            o = np.where(cb, ops.fix_b(o, gb & 1), o)
+            o = np.where(ca, _FIX_A[ga & 1, o], o)
+            o = np.where(cb, _FIX_B[gb & 1, o], o)
             ga, gb = np.where(ca, gb, ga), np.where(cb, ga, gb)
             same = ga == gb
-            o = np.where(same, ops.same_inputs(o), o)
+            o = np.where(same, _SAME[o], o)
 
-        dep_a, dep_b = ops.depends_on_a(o), ops.depends_on_b(o)
+        dep_a, dep_b = _DEP_A[o], _DEP_B[o]
         # Tidy single-input gates so that the input they read is input a.
         only_b = dep_b & ~dep_a
-        o = np.where(only_b, ops.swap_inputs(o), o)
+        o = np.where(only_b, _SWAP[o], o)
         ga, gb = np.where(only_b, gb, ga), np.where(only_b, ga, gb)
         single = dep_a ^ dep_b
         gb = np.where(single, ga, gb)
@@ -139,11 +152,11 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
             if cand.size > 1:
                 ka, kb, ko = ga[cand], gb[cand], o[cand]
                 swap = ka > kb
-                ko = np.where(swap, ops.swap_inputs(ko), ko)
+                ko = np.where(swap, _SWAP[ko], ko)
                 ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
-                neg = ko > ops.negate_output(ko)
-                ko = np.where(neg, ops.negate_output(ko), ko)
-                _, first_idx, inverse = np.unique(_pack_key(ka, kb, ko, net.num_signals),
+                neg = ko > 7  # of an op and its complement (15 - op), keep the smaller
+                ko = np.where(neg, 15 - ko, ko)
+                _, first_idx, inverse = np.unique(_pack_key(ka, kb, ko.astype(np.int64), net.num_signals),
                                                   axis=0, return_index=True, return_inverse=True)
                 rep = first_idx[inverse.reshape(-1)]
                 dup = rep != np.arange(cand.size)
