@@ -34,7 +34,15 @@ Per circuit:
    (export mode) on the digits test vectors: scores ``counts / tau`` and argmax.
 5. (small only, unless ``--no-pnr``) both Verilog designs through yosys
    ``synth_ice40`` + nextpnr-ice40 ``--hx8k --package ct256 --seed 1`` inside
-   the same registered test harness (:func:`harness_verilog`).
+   the same registered test harness (:func:`harness_verilog`): torchlogix's
+   combinational ``circuit`` module (gates + one behavioural popcount per
+   class; no beta, no tau, no argmax) against lgnhw's always-ready core
+   (gates + popcount tree + bias + argmax) at each ``--k`` (0 = combinational,
+   else pipelined every K gate levels).
+
+Compile steps run ``--repeat`` times (default 3 for small, 1 for large) and the
+fastest run is reported. The small model's training is reused from
+``small/train.json`` when layers, tau, seed and epochs are unchanged.
 
 Output: one JSON line per step, then a markdown table. Files go to ``--out``
 (default ``out/bench_torchlogix``).
