@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from amaranth.hdl import Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
 from .plan import check_pipeline_every, class_width, compare_tree
 
-__all__ = ["Argmax"]
+__all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS"]
+
+#: ``counts_out`` rides in block RAM (a circular buffer) instead of a
+#: flip-flop chain when it is delayed at least this many stages and is at
+#: least this many bits wide: one iCE40 block RAM (16 bits wide) then replaces
+#: >= 16 * 7 flip-flops, each a whole logic cell. Smaller chains stay flip-flops.
+RAM_DELAY_MIN_STAGES = 8
+RAM_DELAY_MIN_BITS = 32
 
 
 class Argmax(wiring.Component):
@@ -24,6 +32,10 @@ class Argmax(wiring.Component):
 
     ``latency`` (attribute): cycles from ``counts`` to ``cls``/``counts_out``
     (``2 * A``, or 0).
+
+    The ``counts_out`` delay line is a block-RAM circular buffer when it is
+    long and wide (see :data:`RAM_DELAY_MIN_STAGES`); same cycle behaviour as
+    the flip-flop chain the Verilog writer emits (``en`` advances both).
     """
 
     def __init__(self, num_classes: int, count_width: int, pipeline_every: int = 1):
@@ -63,9 +75,18 @@ class Argmax(wiring.Component):
                 out.append(reg)
             return out
 
+        ram = tree.end >= RAM_DELAY_MIN_STAGES and nc * nw >= RAM_DELAY_MIN_BITS
+        until = list(last)
+        if ram:  # the leaves' chains then only reach the stages their parents read them in
+            for leaf in range(nc):
+                until[leaf] = 0
+            for n in range(nc, len(stage)):
+                for leaf in (left[n], right[n]):
+                    if leaf < nc:
+                        until[leaf] = max(until[leaf], stage[n])
         for n in range(len(stage)):
             if n < nc:
-                cnt[n] = chain(self.counts[n], 0, last[n], f"count{n}")
+                cnt[n] = chain(self.counts[n], 0, until[n], f"count{n}")
                 idx[n] = [Const(n, cw)] * (last[n] + 1)
                 continue
             a, b, t, s = left[n], right[n], take_at[n], stage[n]
@@ -78,6 +99,27 @@ class Argmax(wiring.Component):
             cnt[n], idx[n] = chain(c, s, last[n], f"max{n}"), chain(i, s, last[n], f"idx{n}")
         end, root = tree.end, tree.root
         m.d.comb += self.cls.eq(idx[root][end - stage[root]])
-        for c in range(nc):
-            m.d.comb += self.counts_out[c].eq(cnt[c][end])
+        if ram:
+            m.d.comb += self.counts_out.as_value().eq(self._ram_delay(m, self.counts.as_value(), end))
+        else:
+            for c in range(nc):
+                m.d.comb += self.counts_out[c].eq(cnt[c][end])
         return m
+
+    def _ram_delay(self, m, value, depth):
+        """``value`` delayed by ``depth`` enabled clocks through a block-RAM circular buffer.
+
+        Entry ``p`` is written each enabled clock while entry ``p + 1`` (written
+        ``depth - 1`` enables ago) is read into the read port's register, the
+        last delay stage; the two addresses never meet (``depth >= 2``).
+        """
+        mem = Memory(shape=unsigned(len(value)), depth=depth, init=[], attrs={"ram_style": "block"})
+        m.submodules.counts_delay = mem
+        wr, rd = mem.write_port(), mem.read_port(transparent_for=())
+        wp = Signal(range(depth), name="delay_wp", reset_less=True)
+        rp = Signal(range(depth), name="delay_rp", init=1, reset_less=True)
+        with m.If(self.en):
+            m.d.sync += [wp.eq(Mux(wp == depth - 1, 0, wp + 1)), rp.eq(Mux(rp == depth - 1, 0, rp + 1))]
+        m.d.comb += [wr.addr.eq(wp), wr.data.eq(value), wr.en.eq(self.en),
+                     rd.addr.eq(rp), rd.en.eq(self.en)]
+        return rd.data

@@ -65,7 +65,10 @@ indices) and takes two stages: *compare* (``take = right > left``: one
 carry chain, registered) and *select* (``max``/``index`` = 3-input muxes,
 registered); equal counts keep the left, lower index. The scores themselves
 ride along in one delay chain to the output (the payload's ``counts``) and
-the compare and select stages of the first level tap that chain.
+the compare and select stages of the first level tap that chain. (The
+Amaranth backend keeps a long, wide chain's tail in a block-RAM circular
+buffer with the same cycle behaviour, see :mod:`lgnhw.gateware.argmax`; the
+Verilog writer emits flip-flops.)
 
 Latency
 -------
