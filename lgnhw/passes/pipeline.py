@@ -6,6 +6,8 @@ import logging
 import os
 import time
 
+import numpy as np
+
 from ..netlist import Netlist
 from .collapse import collapse
 from .const_fold import const_fold
@@ -29,13 +31,18 @@ PIPELINE = (
 MAX_ROUNDS = 32
 
 
+def _same(x: Netlist, y: Netlist) -> bool:
+    return x is y or (x.num_gates == y.num_gates and all(
+        np.array_equal(getattr(x, f), getattr(y, f)) for f in ("op", "a", "b", "outputs", "bias")))
+
+
 def optimize(net: Netlist, *, passes=PIPELINE, check: bool | None = None,
              max_rounds: int = MAX_ROUNDS) -> tuple[Netlist, list[dict]]:
     """Run ``passes`` in order, round after round, until none removes a gate.
 
-    A pass is skipped while it is *settled*: its last run removed nothing
-    and no other pass has removed a gate since, so running it again could
-    not change anything. The loop ends when every pass is settled.
+    A pass is skipped while it is *settled*: its last run changed nothing
+    and no other pass has changed the netlist since, so running it again
+    could not change anything. The loop ends when every pass is settled.
 
     Returns the optimised netlist and one stats entry per pass, summed over
     its runs: ``{"name", "gates_removed", "seconds", "runs"}``. With ``check``
@@ -53,7 +60,7 @@ def optimize(net: Netlist, *, passes=PIPELINE, check: bool | None = None,
             if name in settled:
                 continue
             t0 = time.perf_counter()
-            before = net.num_gates
+            before, previous = net.num_gates, net
             net = fn(net)
             dt = time.perf_counter() - t0
             if check:
@@ -62,7 +69,7 @@ def optimize(net: Netlist, *, passes=PIPELINE, check: bool | None = None,
             s["gates_removed"] += before - net.num_gates
             s["seconds"] += dt
             s["runs"] += 1
-            settled = set() if net.num_gates < before else settled | {name}
+            settled = settled | {name} if _same(net, previous) else set()
             log.info("round %d %-12s %9d -> %9d gates  %.3f s", round_no, name, before, net.num_gates, dt)
         if len(settled) == len(passes):
             break
