@@ -20,24 +20,8 @@ Every build runs the full yosys + nextpnr flow (YoWASP, seed 1) through
 :func:`lgnhw.build.build_board`; results go to ``out/bench_boards/<design>/``
 and a summary table to stdout (``--json`` for one JSON object).
 
-Measured (YoWASP yosys + nextpnr, seed 1, whole board design incl. the UART
-shell; ``K`` = ``--pipeline-every``, which now applies to the gate levels
-only -- popcount and argmax are always one LUT level / carry chain per stage,
-see :mod:`lgnhw.gateware.plan`):
-
-=====================  ==  =====  =====  =====  =====  ========  ===  ==========================
-design                 K   LUTs   FFs    cells  util   Fmax MHz  lat  (before: cells, MHz, lat)
-=====================  ==  =====  =====  =====  =====  ========  ===  ==========================
-digits, UP5K           1   2124   3321   3772   71.4%  46.9      16   4727, 45.9, 14
-digits, UP5K           2   1872   2805   3333   63.1%  52.7      15   3481, 35.0, 7
-digits4k, HX8K         1   3820   5484   6215   80.9%  133.1     17   7703 (no fit), -, -
-digits4k, HX8K         2   3255   4488   5330   69.4%  126.4     16   6217, 99.3, 8
-digits4k, HX8K         3   3632   4796   5633   73.4%  144.1     16   5470, 70.7, 5
-=====================  ==  =====  =====  =====  =====  ========  ===  ==========================
-
-After the head rework every critical path above is inside the board shell
-(``cd_sync.ready`` -> ``shell.wpend`` clock enable, 3 LUT levels, mostly
-routing), not in the core; the previous ones were all in the argmax.
+Measured figures are in the README ("Board builds"), with the history of
+how the core and shell got there.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ endmodule
 """)
     steps = plan.latency + 4
     r = subprocess.run([YOSYS, "-q", "-p",
-                        "read_verilog ref.v dut.v miter.v; prep -top miter; flatten; opt -fast; "
+                        "read_verilog ref.v dut.v miter.v; prep -top miter; memory_map; flatten; opt -fast; "
                         f"sat -verify -seq {steps} -prove ok 1 -set-init-zero -set-at 1 rst 1"],
                        cwd=tmp_path, capture_output=True, text=True)
     return r.returncode == 0
