@@ -30,23 +30,7 @@ import sys
 import time
 
 
-def _status_mb(key: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_mb() -> float:
-    """Current resident set size (MB)."""
-    return _status_mb("VmRSS:")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size (MB) of this program: VmHWM, which exec resets (ru_maxrss
-    would also count the parent's pages a forked child held before exec)."""
-    return _status_mb("VmHWM:")
+from procstat import peak_rss_mb, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 
 T0 = time.perf_counter()

@@ -183,6 +183,19 @@ def _fit_error(board, used: int, avail: int, what: str, luts: int, ffs: int, log
                       f"try {', or '.join(tries)} (log: {log})")
 
 
+def _prepare(net: Netlist, out_dir, optimize: bool, say):
+    """Create the output folder and optimise the netlist: ``(out, net, gates_before)``."""
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    say("optimising the netlist")
+    net.check()
+    gates_before = net.num_gates
+    if optimize:
+        from .passes import optimize as run_passes
+        net, _ = run_passes(net)
+    return out, net, gates_before
+
+
 def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
                 self_test: bool = False, toolchain: str = "yowasp", seed: int = _DEFAULT_SEED,
                 target_mhz: float | None = None, baud: int = 115200, optimize: bool = True,
@@ -205,15 +218,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
     target = float(target_mhz if target_mhz is not None else b.target_mhz)
     if not target > 0:
         raise LgnhwError(f"timing target must be positive, not {target_mhz!r} MHz")
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-
-    say("optimising the netlist")
-    net.check()
-    gates_before = net.num_gates
-    if optimize:
-        from .passes import optimize as run_passes
-        net, _ = run_passes(net)
+    out, net, gates_before = _prepare(net, out_dir, optimize, say)
     st = self_test_set(net) if self_test else None
 
     say("elaborating the board shell and core (Amaranth)")
@@ -324,15 +329,7 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 1,
     dev, family, cells_avail, brams_avail = device_info(device)
     pipeline_every = check_pipeline_every(pipeline_every)
     tools = resolve_tools(toolchain, ("yosys",))
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-
-    say("optimising the netlist")
-    net.check()
-    gates_before = net.num_gates
-    if optimize:
-        from .passes import optimize as run_passes
-        net, _ = run_passes(net)
+    out, net, gates_before = _prepare(net, out_dir, optimize, say)
     say("elaborating the core (Amaranth)")
     core = LgnCore(net, pipeline_every=pipeline_every)
     with atomic_open(out / "core.il", "w") as f:

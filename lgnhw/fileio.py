@@ -11,7 +11,23 @@ import contextlib
 import os
 import tempfile
 
-__all__ = ["atomic_open"]
+__all__ = ["atomic_open", "read_head"]
+
+
+def read_head(path, size: int) -> bytes:
+    """The first ``size`` bytes of a model file, for format sniffing.
+
+    Raises :class:`FormatError` naming the file when it cannot be read or is empty.
+    """
+    from .errors import FormatError
+    try:
+        with open(path, "rb") as f:
+            head = f.read(size)
+    except OSError as err:
+        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
+    if not head:
+        raise FormatError(path, "file is empty")
+    return head
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import os
 import zipfile
 
 from ..errors import FormatError
+from ..fileio import read_head
 from ..netlist import Netlist
 from .lgn import is_lgn, read_lgn, write_lgn
 
@@ -15,13 +16,7 @@ __all__ = ["load_model", "detect_format", "read_lgn", "write_lgn"]
 def detect_format(path) -> str:
     """Name of the format of the file at ``path``, judged by its bytes, not its name."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError as err:
-        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
-    if not head:
-        raise FormatError(path, "file is empty")
+    head = read_head(path, 4096)
     if head.startswith(b"PK"):
         if is_lgn(path):
             return "lgn"

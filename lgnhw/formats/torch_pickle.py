@@ -41,6 +41,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import FormatError
+from ..fileio import read_head
 
 __all__ = ["load_torch_file", "RestrictedUnpickler", "LazyTensor", "Storage", "Module",
            "DeviceRef", "module_type_name"]
@@ -487,13 +488,7 @@ def _load_legacy(path):
 
 def load_torch_file(path):
     """Unpickle a ``torch.save`` file (zip or legacy) into inert stand-ins; never runs its code."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError as err:
-        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
-    if not head:
-        raise FormatError(path, "file is empty")
+    head = read_head(path, 4)
     if head.startswith(b"PK"):
         return _load_zip(path)
     if head.startswith(b"\x80"):
