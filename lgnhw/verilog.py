@@ -235,8 +235,10 @@ def _popcount_section(plan: Plan, c: int, out):
             r[i], pad[i] = f"{width[adders[i]]}'d{tree.constant}", 0
         refs.append([("" if not o else (f"{{{p}'d0, {x}}}" if p else x))
                      for o, p, x in zip(ok.tolist(), pad, r)])
-    out.write("".join([f"    wire [{w - 1}:0] {pre}{n} = {x} + {y}{' + ' + z if z else ''};\n"
-                       for w, n, x, y, z in zip(width[adders].tolist(), adders.tolist(), *refs)]))
+    # an adder read in its own stage (pipelined, K >= 2) keeps its own carry chain (see popcount.py)
+    comb = ((read[adders] == stage[adders]) & (adders != tree.root) & (tree.end > 0)).tolist()
+    out.write("".join([f"    {'(* keep *) ' if k else ''}wire [{w - 1}:0] {pre}{n} = {x} + {y}{' + ' + z if z else ''};\n"
+                       for k, w, n, x, y, z in zip(comb, width[adders].tolist(), adders.tolist(), *refs)]))
     root = tree.root
     if root == const:
         score = f"{nw}'d{tree.constant}"

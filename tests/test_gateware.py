@@ -212,10 +212,16 @@ def test_plan_latency_formula_and_ranks():
             assert np.all((read > made) | ~gate | (first & (read == made)))
             assert np.all(read <= plan.head_start)
             assert np.all(g.last[sigs] >= read)
-            # adders read adders from earlier stages (one register per adder level)
+            # adders read adders from earlier stages or, for K >= 2, from their own stage:
+            # at most two adder levels (K = 1: one) between two register ranks
+            per = 2 if k >= 2 else 1
+            comb_depth = {}
             for n in tree.adders.tolist():
                 ops = [o for o in (tree.a[n], tree.b[n], tree.c[n]) if o >= tree.num_bits + (tree.constant > 0)]
-                assert all(tree.stage[o] < tree.stage[n] == tree.read[o] for o in ops)
+                assert all(tree.stage[o] <= tree.stage[n] == tree.read[o] for o in ops)
+                comb_depth[n] = 1 + max([comb_depth[o] for o in ops if tree.stage[o] == tree.stage[n]],
+                                        default=0)
+                assert comb_depth[n] <= per
             if tree.root >= 0:
                 assert tree.maxval[tree.root] == tree.num_bits + tree.constant
                 assert tree.end == plan.head_start

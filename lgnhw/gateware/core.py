@@ -33,7 +33,8 @@ class LgnCore(wiring.Component):
     stream has a ready signal and the core never stalls.
 
     ``pipeline_every`` K: a register rank after every K gate levels; the
-    popcount trees have a register after every adder and the argmax two
+    popcount trees have a register after every adder level (every two for
+    K >= 2) and the argmax two
     stages per compare level (see :mod:`lgnhw.gateware.plan`); K=0 is fully
     combinational. One enable advances the whole pipeline: it stalls while
     ``o.valid & ~o.ready``; bubbles travel as invalid slots.

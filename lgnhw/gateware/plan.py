@@ -25,8 +25,8 @@ A rank sits after every level ``l`` with ``(l + phase) % K == 0``,
 always followed by a rank and the first stage takes the ``D % K`` left-over
 levels. A gate of level ``l`` is made in stage ``(l - 1 + phase) // K``.
 
-Popcount (one register after every adder level, whatever ``K``)
----------------------------------------------------------------
+Popcount (a register after every adder level; every two levels for K >= 2)
+----------------------------------------------------------------------------
 Each class's score is a compressor tree built *as soon as possible*: an
 output bit joins its class's tree in the first stage it is available -- as
 a register one stage after its gate (inputs: in stage 0), or, for a gate on
@@ -51,8 +51,12 @@ Cost model behind the rule (iCE40 logic cells, LUT4 + carry + FF each): an
 without carry-in) wires, a full adder 2 cells for 1 wire, a delay register
 1 cell; so adders with a carry-in and few waiting values are cheapest.
 
-Everything else waits for the next stage. Every adder is a register (one
-LUT level, or one carry chain, per stage). Constant-1 outputs and the bias
+Everything else waits for the next stage. For ``K = 1`` every adder is a
+register (one LUT level, or one carry chain, per stage). For ``K >= 2`` the
+rule runs on two *sub-stages* per stage (bits arrive in the first): adders of
+the second sub-stage read those of the first combinationally, so a stage is
+at most two short adders (widths <= 7 bits for 100-bit classes), about the
+depth of the ``K`` gate levels, and only the second level is registered. Constant-1 outputs and the bias
 are one constant leaf, added when it evens out the partial sums (a constant
 is never registered). All class scores are read in stage ``S`` = the last
 stage any tree finishes (:attr:`Plan.head_start`).
@@ -207,7 +211,7 @@ class AdderTree:
 
 
 def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
-               reserve_cin: bool = True) -> AdderTree:
+               reserve_cin: bool = True, levels_per_stage: int = 1) -> AdderTree:
     """As-soon-as-possible compressor tree over ``num_bits`` bits and a constant.
 
     ``ready_at[i]``: first stage bit ``i`` is a register (default 0: all
@@ -216,11 +220,19 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     registers), ``-1`` if never (default). See the module docstring for the
     per-stage pairing rule. ``reserve_cin``: keep as many one-bit registers
     as the next stage has adders without a carry-in.
+    ``levels_per_stage`` (``L``): adder levels between two register ranks;
+    the pairing rule runs on *sub-stages* (``L`` per stage, bits arrive at
+    the first sub-stage of their stage) and an adder of a later sub-stage
+    reads the earlier sub-stages of its own stage combinationally.
     """
     n, constant = int(num_bits), int(constant)
+    per = int(levels_per_stage)
+    if per < 1:
+        raise LgnhwError(f"levels_per_stage must be a positive integer, not {levels_per_stage!r}")
     ready = np.zeros(n, dtype=np.int64) if ready_at is None else np.asarray(ready_at, dtype=np.int64)
     fuse = np.full(n, -1, dtype=np.int64) if fuse_at is None else np.asarray(fuse_at, dtype=np.int64)
-    arrive = np.where(fuse >= 0, fuse, ready)
+    arrive = np.where(fuse >= 0, fuse, ready) * per
+    fuse = np.where(fuse >= 0, fuse * per, -1)
     order = np.argsort(arrive, kind="stable").tolist()
     arrive_l, fuse_l = arrive.tolist(), fuse.tolist()
     a = [-1] * n
@@ -309,11 +321,12 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     elif root == const_id:
         end = 0
     elif root >= n:
-        end = stage[root] + 1
+        end = stage[root] // per + 1
     else:
         end = int(ready[root])
     arr = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
-    tree = AdderTree(n, constant, arr(a), arr(b), arr(c), arr(stage), arr(read), arr(mv), root, 0)
+    tree = AdderTree(n, constant, arr(a), arr(b), arr(c), arr(stage) // per, arr(read) // per,
+                     arr(mv), root, 0)
     return tree.with_end(end)
 
 
@@ -490,7 +503,8 @@ class Plan:
         trees = []
         for bits, cst in zip(leaves, const.tolist()):
             sigs = net.outputs[bits].astype(np.int64)
-            trees.append(adder_tree(bits.size, cst, ready_at=ready[sigs], fuse_at=fuse[sigs]))
+            trees.append(adder_tree(bits.size, cst, ready_at=ready[sigs], fuse_at=fuse[sigs],
+                                    levels_per_stage=2 if k >= 2 else 1))
         start = max((t.end for t in trees), default=0)
         trees = [t.with_end(start) for t in trees]
         if k == 0:

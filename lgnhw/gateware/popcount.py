@@ -83,7 +83,10 @@ class Popcount(wiring.Component):
             if n < nb:
                 value = self.bits[n]
             else:
-                value = Signal(w, name=f"n{n}")
+                # an adder read in its own stage keeps its own carry chain: yosys would
+                # otherwise merge the two adder levels into one LUT compressor tree
+                comb = tree.end > 0 and read[n] == stage[n] and n != tree.root
+                value = Signal(w, name=f"n{n}", attrs={"keep": 1} if comb else {})
                 t = stage[n]
                 expr = get(a[n], t) + get(b[n], t)
                 if c[n] >= 0:
