@@ -126,3 +126,19 @@ def test_yosys_reads_and_rewrites_our_aiger(tmp_path, seed):
         # yosys keeps the symbols (class split) but not our comment (bias).
         assert back.num_classes == 4
         assert np.array_equal(class_counts(back, x), class_counts(net, x) - net.bias)
+
+
+def test_ascii_ands_in_any_order_are_sorted(tmp_path):
+    # ASCII AIGER does not require definition before use: shuffle the AND lines.
+    net = sample(3)
+    write_aiger(net, tmp_path / "m.aag")
+    lines = (tmp_path / "m.aag").read_text().splitlines(keepends=True)
+    m, i, l, o, a = map(int, lines[0].split()[1:6])
+    body = 1 + i + l + o
+    ands = lines[body:body + a]
+    np.random.default_rng(0).shuffle(ands)
+    assert ands != lines[body:body + a]
+    (tmp_path / "s.aag").write_text("".join(lines[:body] + ands + lines[body + a:]))
+    back = read_aiger(tmp_path / "s.aag", optimize=False)
+    x = all_inputs(net.num_inputs)
+    assert np.array_equal(class_counts(back, x), class_counts(net, x))

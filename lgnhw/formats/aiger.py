@@ -35,6 +35,7 @@ from .. import ops
 from ..errors import FormatError, LgnhwError
 from ..fileio import atomic_open
 from ..netlist import FIRST_INPUT, Netlist
+from .toposort import topological_order
 
 __all__ = ["write_aiger", "read_aiger", "is_aiger", "netlist_to_aig"]
 
@@ -141,41 +142,6 @@ def class_structure(path, num_outputs, output_names, info, num_classes):
     return order, k, bias, tau, thr, meta
 
 
-def _levels(n_nets, src_level, gate_a, gate_b, gate_out):
-    """Depth of every gate (in-degree order), or None if the gates form a cycle."""
-    lv = src_level.copy()
-    for _ in range(256):  # vectorised Jacobi sweeps: one per level of depth
-        new = np.maximum(lv[gate_a], lv[gate_b]) + 1
-        if np.array_equal(new, lv[gate_out]):
-            return new
-        lv[gate_out] = new
-    # Deep or cyclic: Kahn's algorithm, scalar.
-    g = gate_out.size
-    driver = np.full(n_nets, -1, dtype=np.int64)
-    driver[gate_out] = np.arange(g)
-    users = [[] for _ in range(g)]
-    indeg = [0] * g
-    for i, (x, y) in enumerate(zip(driver[gate_a].tolist(), driver[gate_b].tolist())):
-        for d in {x, y}:
-            if d >= 0:
-                users[d].append(i)
-                indeg[i] += 1
-    level = [1] * g
-    ready = [i for i in range(g) if indeg[i] == 0]
-    seen = 0
-    while ready:
-        i = ready.pop()
-        seen += 1
-        for u in users[i]:
-            level[u] = max(level[u], level[i] + 1)
-            indeg[u] -= 1
-            if indeg[u] == 0:
-                ready.append(u)
-    if seen < g:
-        return None
-    return np.asarray(level, dtype=np.int64)
-
-
 def assemble(path, n_nets, net_name, input_nets, gate_op, gate_a, gate_b, gate_out, output_nets,
              *, const0=(), const1=(), output_names=None, input_names=None, info=None,
              num_classes=None, optimize=True) -> Netlist:
@@ -208,7 +174,6 @@ def assemble(path, n_nets, net_name, input_nets, gate_op, gate_a, gate_b, gate_o
         if bad.size:
             raise FormatError(path, f"{net_name(int(refs[bad[0]]))} is used but never defined")
 
-    src_level = np.zeros(n_nets, dtype=np.int64)
     own = np.empty(n_nets, dtype=np.int64)
     own[gate_out] = np.arange(g)
     is_gate = np.zeros(n_nets, dtype=bool)
@@ -219,10 +184,11 @@ def assemble(path, n_nets, net_name, input_nets, gate_op, gate_a, gate_b, gate_o
     if in_order_already:
         order = np.arange(g)
     else:
-        level = _levels(n_nets, src_level, gate_a, gate_b, gate_out)
-        if level is None:
-            raise FormatError(path, "the gates form a combinational cycle")
-        order = np.argsort(level, kind="stable")
+        order, cycle = topological_order(np.where(is_gate[gate_a], own[gate_a], -1),
+                                         np.where(is_gate[gate_b], own[gate_b], -1))
+        if cycle is not None:
+            raise FormatError(path, f"the gates form a combinational cycle (through "
+                                    f"{net_name(int(gate_out[cycle]))})")
     first = FIRST_INPUT + i_count
     sig[gate_out[order]] = first + np.arange(g)
     info_cls = class_structure(path, output_nets.size, output_names, info, num_classes)

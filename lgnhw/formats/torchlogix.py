@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import FormatError, LgnhwError
 from ..netlist import CONST0, FIRST_INPUT, Netlist
+from .toposort import topological_order
 
 __all__ = ["read_torchlogix", "is_torchlogix_json", "OPS"]
 
@@ -169,39 +170,14 @@ class _Ids:
 
 
 def _topological_order(a, b, first, gate_ids, path):
-    """Gate list positions in a topological order (the file order if it is one)."""
+    """Gate list positions in a topological order (None if the file order is one)."""
     g = a.size
     own = first + np.arange(g)
     if g == 0 or (np.all(a < own) and np.all(b < own)):
         return None
-    ag = np.where(a >= first, a - first, -1)
-    bg = np.where((b >= first) & (b != a), b - first, -1)
-    src = np.concatenate([ag[ag >= 0], bg[bg >= 0]])
-    dst = np.concatenate([np.flatnonzero(ag >= 0), np.flatnonzero(bg >= 0)])
-    indeg = np.bincount(dst, minlength=g)
-    by_src = np.argsort(src, kind="stable")
-    dst_sorted = dst[by_src]
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=g))])
-    placed = []
-    frontier = np.flatnonzero(indeg == 0)
-    while frontier.size:
-        placed.append(frontier)
-        starts, lens = ptr[frontier], ptr[frontier + 1] - ptr[frontier]
-        total = int(lens.sum())
-        if not total:
-            break
-        offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-        cons, counts = np.unique(dst_sorted[offs + np.arange(total)], return_counts=True)
-        indeg[cons] -= counts
-        frontier = cons[indeg[cons] == 0]
-    order = np.concatenate(placed) if placed else np.zeros(0, dtype=np.int64)
-    if order.size < g:
-        done = np.zeros(g, dtype=bool)
-        done[order] = True
-        node, seen = int(np.flatnonzero(~done)[0]), {}
-        while node not in seen:          # walk back through unplaced gates to a cycle
-            seen[node] = len(seen)
-            node = next(int(p) for p in (ag[node], bg[node]) if p >= 0 and not done[p])
+    order, node = topological_order(np.where(a >= first, a - first, -1),
+                                    np.where(b >= first, b - first, -1))
+    if node is not None:
         raise FormatError(path, f"gates form a cycle (gate id {gate_ids[node]} depends on itself)")
     return order
 
