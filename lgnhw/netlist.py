@@ -156,6 +156,11 @@ class Netlist:
                     f"thresholds have shape {t.shape}, need (features, T) with features*T == {self.num_inputs} inputs")
             if not np.all(np.isfinite(t)):
                 raise NetlistError("thresholds contain NaN or infinite values")
+        seeded = self.__dict__.get("levels")
+        if seeded is not None:
+            del self.__dict__["levels"]
+            if not np.array_equal(seeded, self.levels):
+                raise NetlistError("recorded gate levels differ from the netlist's structure")
         return self
 
     # -- structure -----------------------------------------------------------
@@ -199,9 +204,18 @@ class Netlist:
     def level_groups(self) -> list[np.ndarray]:
         """Gate indices grouped by level: ``level_groups[d-1]`` holds the gates of depth d."""
         lv = self.levels
-        order = np.argsort(lv, kind="stable")
-        bounds = np.searchsorted(lv[order], np.arange(1, self.depth + 2))
-        return [order[bounds[i]:bounds[i + 1]] for i in range(self.depth)]
+        # a stable sort of 16-bit keys is a radix sort in numpy: linear time
+        order = np.argsort(lv.astype(np.uint16) if self.depth < 1 << 16 else lv, kind="stable")
+        bounds = np.cumsum(np.bincount(lv, minlength=self.depth + 1)).tolist()
+        return [order[bounds[d - 1]:bounds[d]] for d in range(1, self.depth + 1)]
+
+    def _seed_levels(self, levels) -> "Netlist":
+        """Record gate depths a pass already knows (see :mod:`lgnhw.passes.rewrite`),
+        sparing their recomputation; returns ``self``. ``check()`` verifies them."""
+        lv = np.array(levels, dtype=np.int32)
+        lv.setflags(write=False)
+        self.__dict__["levels"] = lv
+        return self
 
     def op_counts(self) -> dict[str, int]:
         from .ops import NAMES

@@ -47,6 +47,26 @@ GATE_TEMPLATES = (
     "~{a}", "~{a} | {b}", "~({a} & {b})", "1'b1",
 )
 
+
+def _printf_templates() -> tuple:
+    """Each op's gate line as one printf template of seven arguments
+    ``(v, prefix_a, a, suffix_a, prefix_b, b, suffix_b)``: an operand is
+    ``prefix number suffix`` (``s12_d1``, ``1'b0``) and ``%.0s`` swallows
+    the operands an op does not read, so a whole block of gates is
+    formatted by a single ``%`` operation."""
+    ref, skip = "%s%d%s", "%.0s%.0s%.0s"
+    lines = []
+    for t in GATE_TEMPLATES:
+        if "{a}" in t and "{b}" in t and t.index("{a}") > t.index("{b}"):
+            raise AssertionError("gate templates must name a before b")
+        body = t.replace("%", "%%").replace("{a}", ref).replace("{b}", ref)
+        lines.append("    wire s%d = " + ("" if "{a}" in t else skip) + body
+                     + ("" if "{b}" in t else skip) + ";\n")
+    return tuple(lines)
+
+
+_GATE_PRINTF = _printf_templates()
+
 _BLOCK = 1 << 16  # gates per text block
 _CHUNK = 32       # registers per line of a bank update
 _BANK_BITS = 1024  # bits per register vector
@@ -56,6 +76,15 @@ def _sig_refs(src: list, delay: list) -> list:
     """Names of signals ``src`` delayed by ``delay`` ranks (constants as literals)."""
     return [("1'b1" if s else "1'b0") if s < FIRST_INPUT else (f"s{s}_d{d}" if d else f"s{s}")
             for s, d in zip(src, delay)]
+
+
+def _ref_parts(src: np.ndarray, delay: np.ndarray) -> tuple[list, list, list]:
+    """``(prefixes, numbers, suffixes)`` of the names :func:`_sig_refs` gives."""
+    const = src < FIRST_INPUT
+    delay = np.where(const, 0, delay)
+    suffixes = [""] + [f"_d{k}" for k in range(1, int(delay.max(initial=0)) + 1)]
+    return (list(map(("s", "1'b").__getitem__, const.tolist())), src.tolist(),
+            list(map(suffixes.__getitem__, delay.tolist())))
 
 
 def _zext(ref: str, have: int, want: int) -> str:
@@ -115,6 +144,11 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _names(fmt: str, nums: list) -> list:
+    """``[fmt % n for n in nums]`` in one ``%`` operation (``fmt`` takes one ``%d``)."""
+    return ((fmt + "\n") * len(nums) % tuple(nums)).split("\n")[:-1]
+
+
 def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tuple[str, str]:
     """Registers holding the delayed copies ``dsts`` of ``srcs``, packed into vectors.
 
@@ -128,31 +162,32 @@ def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tupl
     """
     if not dsts:
         return "", ""
-    w = [1] * len(dsts) if widths is None else [int(x) for x in widths]
+    n = len(dsts)
+    w = np.ones(n, dtype=np.int64) if widths is None else np.asarray(widths, dtype=np.int64)
     ends = np.cumsum(w)
-    group = ((ends - 1) // _BANK_BITS).tolist()  # by last bit: a copy is never split
-    ends, head, tail = ends.tolist(), [], []
-    start = 0
-    while start < len(dsts):
-        g = group[start]
-        stop = start
-        while stop < len(dsts) and group[stop] == g:
-            stop += 1
-        base = ends[start] - w[start]
-        total = ends[stop - 1] - base
-        name = f"{bank}_{g}"
-        head.append(f"    reg [{total - 1}:0] {name};\n")
-        for d, wd, e in zip(dsts[start:stop], w[start:stop], ends[start:stop]):
-            lo = e - wd - base
-            if widths is None:
-                head.append(f"    wire {d} = {name}[{lo}];\n")
-            else:
-                head.append(f"    wire [{wd - 1}:0] {d} = {name}[{lo + wd - 1}:{lo}];\n")
+    group = (ends - 1) // _BANK_BITS               # by last bit: a copy is never split
+    cuts = [0, *(np.flatnonzero(group[1:] != group[:-1]) + 1).tolist(), n]
+    head, tail = [], []
+    for start, stop in zip(cuts[:-1], cuts[1:]):
+        base = int(ends[start] - w[start])
+        name = f"{bank}_{int(group[start])}"
+        head.append(f"    reg [{int(ends[stop - 1]) - base - 1}:0] {name};\n")
+        lo = ends[start:stop] - w[start:stop] - base
+        m = stop - start
+        if widths is None:
+            args = [None] * (2 * m)
+            args[0::2], args[1::2] = dsts[start:stop], lo.tolist()
+            head.append(("    wire %s = " + name + "[%d];\n") * m % tuple(args))
+        else:
+            wd = w[start:stop]
+            args = [None] * (4 * m)
+            args[0::4], args[1::4] = (wd - 1).tolist(), dsts[start:stop]
+            args[2::4], args[3::4] = (lo + wd - 1).tolist(), lo.tolist()
+            head.append(("    wire [%d:0] %s = " + name + "[%d:%d];\n") * m % tuple(args))
         items = srcs[start:stop][::-1]
         rows = [", ".join(items[k:k + _CHUNK]) for k in range(0, len(items), _CHUNK)]
         tail.append(f"    always @(posedge clk) if (en) {name} <= {{\n        "
                     + ",\n        ".join(rows) + "};\n")
-        start = stop
     return "".join(head), "".join(tail)
 
 
@@ -173,21 +208,20 @@ def _gate_section(plan: Plan, out):
     for k in range(1, maxd + 1):
         sel = sigs[delays[sigs] >= k].tolist()
         prev = "" if k == 1 else f"_d{k - 1}"
-        head, tail = _bank(f"sr{k}", [f"s{s}_d{k}" for s in sel], [f"s{s}{prev}" for s in sel])
+        head, tail = _bank(f"sr{k}", _names(f"s%d_d{k}", sel), _names(f"s%d{prev}", sel))
         out.write(head)
         tails.append(tail)
         del head, tail
-    tmpl = [f"    wire s{{v}} = {t};\n" for t in GATE_TEMPLATES]
     for start in range(0, net.num_gates, _BLOCK):
         stop = min(start + _BLOCK, net.num_gates)
         t = stage[first + start:first + stop]
         a = net.a[start:stop].astype(np.int64)
         b = net.b[start:stop].astype(np.int64)
-        ra = _sig_refs(a.tolist(), (t - stage[a]).tolist())
-        rb = _sig_refs(b.tolist(), (t - stage[b]).tolist())
-        ops = net.op[start:stop].tolist()
-        out.write("".join([tmpl[o].format(v=v, a=x, b=y)
-                           for o, v, x, y in zip(ops, range(first + start, first + stop), ra, rb)]))
+        args = [None] * (7 * (stop - start))
+        args[0::7] = range(first + start, first + stop)
+        args[1::7], args[2::7], args[3::7] = _ref_parts(a, t - stage[a])
+        args[4::7], args[5::7], args[6::7] = _ref_parts(b, t - stage[b])
+        out.write("".join(map(_GATE_PRINTF.__getitem__, net.op[start:stop].tolist())) % tuple(args))
     out.write("".join(tails))
 
 
@@ -213,8 +247,8 @@ def _popcount_section(plan: Plan, c: int, out):
     for d in range(1, int(delays.max(initial=0)) + 1):
         sel = nodes[delays[nodes] >= d].tolist()
         prev = "" if d == 1 else f"_d{d - 1}"
-        head, tail = _bank(f"pr{c}_{d}", [f"{pre}{n}_d{d}" for n in sel],
-                           [f"{pre}{n}{prev}" for n in sel], width[sel].tolist())
+        head, tail = _bank(f"pr{c}_{d}", _names(f"{pre}%d_d{d}", sel),
+                           _names(f"{pre}%d{prev}", sel), width[sel])
         out.write(head)
         tails.append(tail)
     # bits: the gate network's outputs, each as seen in the stage it is read in

@@ -168,3 +168,33 @@ def test_strash_key_falls_back_to_rows_for_huge_netlists():
         _, inverse = np.unique(keys, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         assert inverse[0] == inverse[1] != inverse[2]
+
+
+@pytest.mark.parametrize("fn", PASSES, ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None)
+@given(net=netlists())
+def test_depths_a_pass_records_are_the_true_depths(fn, net):
+    out = fn(net)
+    fresh = Netlist(out.num_inputs, out.op, out.a, out.b, out.outputs, out.num_classes, bias=out.bias)
+    assert np.array_equal(out.levels, fresh.levels)
+    assert [g.tolist() for g in out.level_groups] == [g.tolist() for g in fresh.level_groups]
+
+
+def test_check_rejects_wrong_recorded_depths():
+    from lgnhw.errors import NetlistError
+    net = Netlist(2, [1, 6], [2, 2], [3, 4], [5], 1)
+    with pytest.raises(NetlistError, match="recorded gate levels"):
+        net._seed_levels([1, 1]).check()      # gate 1 reads gate 0: its depth is 2
+    assert net.check().levels.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_first_equal_matches_numpy_unique(seed):
+    from lgnhw.passes.rewrite import _first_equal
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 40, size=200)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    assert np.array_equal(_first_equal(keys), first[inverse])
+    rows = rng.integers(0, 3, size=(50, 3))
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    assert np.array_equal(_first_equal(rows), first[inverse.reshape(-1)])

@@ -243,13 +243,13 @@ def mutate(fn):
 
 
 MALFORMED = {
-    "no n_inputs": (lambda d: d.pop("n_inputs"), "no 'n_inputs' key"),
+    "no n_inputs": (lambda d: d.pop("n_inputs"), "not a torchlogix circuit .top level: object missing required field `n_inputs`"),
     "no gates": (lambda d: d.pop("gates"), "no 'gates'"),
-    "no outputs": (lambda d: d.pop("outputs"), "no 'outputs' key"),
-    "gate without op": (lambda d: d["gates"][1].pop("op"), r"gates\[1\] has no 'op' field"),
-    "gate not object": (lambda d: d["gates"].__setitem__(0, [1, 2]), r"gates\[0\] is not a JSON object"),
-    "unknown op": (lambda d: d["gates"][2].update(op="MUX"), "gate id 4 has unknown op 'MUX'"),
-    "float id": (lambda d: d["gates"][2].update(in0=1.5), "gate id 4 in0 is 1.5"),
+    "no outputs": (lambda d: d.pop("outputs"), "missing required field `outputs`"),
+    "gate without op": (lambda d: d["gates"][1].pop("op"), r"gates\[1\]: object missing required field `op`"),
+    "gate not object": (lambda d: d["gates"].__setitem__(0, [1, 2]), r"gates\[0\]: expected `object`, got `array`"),
+    "unknown op": (lambda d: d["gates"][2].update(op="MUX"), r"gates\[2\].op: unknown op .MUX. \(known: AND, "),
+    "float id": (lambda d: d["gates"][2].update(in0=1.5), r"gates\[2\].in0: expected `int`, got `float`"),
     "dangling gate input": (lambda d: d["gates"][1].update(in1=42),
                             "gate id 3 in1 refers to id 42, which is neither"),
     "dangling sum input": (lambda d: d["sum_nodes"][0]["input_ids"].append(99), "sum node 5 reads id 99"),
@@ -265,8 +265,8 @@ MALFORMED = {
     "different tau": (lambda d: d["sum_nodes"][1].update(tau=3.0), "different tau values"),
     "negative tau": (lambda d: [s.update(tau=-1.0) for s in d["sum_nodes"]], "must be positive"),
     "shape mismatch": (lambda d: d.update(input_shape=[3]), "input_shape \\[3\\] holds 3 bits"),
-    "empty outputs": (lambda d: d.update(outputs=[]), "'outputs' is not a non-empty list"),
-    "sum without input_ids": (lambda d: d["sum_nodes"][0].pop("input_ids"), "has no 'input_ids' field"),
+    "empty outputs": (lambda d: d.update(outputs=[]), "outputs: expected `array` of length >= 1"),
+    "sum without input_ids": (lambda d: d["sum_nodes"][0].pop("input_ids"), r"sum_nodes\[0\]: object missing required field `input_ids`"),
 }
 
 
@@ -288,7 +288,7 @@ def test_the_unmodified_small_circuit_loads(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ('{"n_inputs": 2, "gates": [', "not valid JSON"),
-    ('[{"gates": 1, "n_inputs": 2}]', "top level is not an object"),
+    ('[{"gates": 1, "n_inputs": 2}]', "not a torchlogix circuit .top level: expected `object`, got `array`"),
 ])
 def test_broken_json(tmp_path, text, message):
     path = tmp_path / "bad.json"

@@ -29,10 +29,12 @@ padded with constant-0 outputs, which count nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import os
+from operator import attrgetter
+from typing import Annotated, Literal, Optional
 
+import msgspec
 import numpy as np
 
 from ..errors import FormatError, LgnhwError
@@ -69,7 +71,7 @@ _NAME_INDEX = {n: i for i, n in enumerate(_NAMES)}
 _OP_OF = np.array([OPS[n][0] for n in _NAMES], dtype=np.uint8)
 _USES_OF = np.array([OPS[n][1] for n in _NAMES], dtype=np.uint8)
 
-_GATE_KEYS = ("gate_id", "op", "in0", "in1")
+_MAX_ID = (1 << 62) - 1       # ids are int64 signal numbers after the remap
 
 
 # -- detection -----------------------------------------------------------------
@@ -100,42 +102,75 @@ def is_torchlogix_json(path, chunk: int = 1 << 20) -> bool:
 
 # -- reading -------------------------------------------------------------------
 
-def _int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+# The file's schema, decoded and type-checked by msgspec in one pass (no
+# per-gate dicts); unknown fields such as ``node_idx`` are ignored.
+_Id = Annotated[int, msgspec.Meta(ge=0, le=_MAX_ID)]
+_Slot = Annotated[int, msgspec.Meta(ge=-_MAX_ID, le=_MAX_ID)]   # unread slots may hold anything
 
 
-def _int_column(values, path, what):
-    arr = np.array(values) if values else np.zeros(0, dtype=np.int64)
-    if arr.dtype.kind not in "iu" or arr.ndim != 1:
-        bad = next((i for i, v in enumerate(values) if not _int(v)), None)
-        if bad is None:
-            raise FormatError(path, f"{what(0)}...: ids out of the 64-bit integer range")
-        raise FormatError(path, f"{what(bad)} is {values[bad]!r}, expected an integer id")
-    return arr.astype(np.int64)
+class _Gate(msgspec.Struct, gc=False):     # ints and a str only: never in a cycle
+    gate_id: _Id
+    op: Literal[_NAMES]                      # decodes to the interned name, no new string
+    in0: _Slot
+    in1: _Slot
+
+
+class _SumNode(msgspec.Struct):
+    node_id: _Id
+    input_ids: list[_Slot]
+    tau: float = 1.0
+    beta: float = 0.0
+
+
+class _Circuit(msgspec.Struct):
+    n_inputs: _Id
+    gates: list[_Gate]
+    outputs: Annotated[list[_Slot], msgspec.Meta(min_length=1)]
+    input_shape: Optional[list[_Id]] = None
+    sum_nodes: list[_SumNode] = []
+
+
+_DECODER = msgspec.json.Decoder(_Circuit)
+
+
+def _decode(path) -> _Circuit:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as err:
+        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
+    try:
+        return _DECODER.decode(raw)
+    except msgspec.ValidationError as err:
+        problem = _where_first(str(err))
+        if problem.endswith("'") and ".op: invalid enum value" in problem:
+            problem = problem.replace("invalid enum value", "unknown op") + f" (known: {', '.join(sorted(OPS))})"
+        raise FormatError(path, problem) from None
+    except msgspec.DecodeError as err:
+        raise FormatError(path, f"not valid JSON ({err})") from None
+
+
+def _where_first(message: str) -> str:
+    """msgspec's ``"Expected `int`, got `str` - at `$.gates[3].in0`"`` as
+    ``"gates[3].in0: expected `int`, got `str`"``."""
+    problem, sep, where = message.rpartition(" - at `")
+    if not sep:                                   # msgspec omits the location at the top level
+        problem, where = message, ""
+    where = where.rstrip("`").removeprefix("$").lstrip(".")
+    problem = problem[:1].lower() + problem[1:]
+    if not where:
+        return f"not a torchlogix circuit (top level: {problem})"
+    return f"{where}: {problem}"
 
 
 def _gate_columns(gates, path):
-    """(ids, op index, in0, in1) as numpy arrays, without per-gate objects."""
-    try:
-        cols = [[g[k] for g in gates] for k in _GATE_KEYS]
-    except (KeyError, TypeError):
-        for i, g in enumerate(gates):
-            if not isinstance(g, dict):
-                raise FormatError(path, f"gates[{i}] is not a JSON object") from None
-            for k in _GATE_KEYS:
-                if k not in g:
-                    raise FormatError(path, f"gates[{i}] has no {k!r} field") from None
-        raise
-    ids = _int_column(cols[0], path, lambda i: f"gates[{i}].gate_id")
-    try:
-        kind = np.fromiter((_NAME_INDEX[n] for n in cols[1]), dtype=np.uint8, count=len(gates))
-    except (KeyError, TypeError):
-        i, name = next((i, n) for i, n in enumerate(cols[1])
-                       if not isinstance(n, str) or n not in _NAME_INDEX)
-        raise FormatError(path, f"gate id {cols[0][i]} has unknown op {name!r} "
-                                f"(known: {', '.join(sorted(OPS))})") from None
-    in0 = _int_column(cols[2], path, lambda i: f"gate id {cols[0][i]} in0")
-    in1 = _int_column(cols[3], path, lambda i: f"gate id {cols[0][i]} in1")
+    """(ids, op index, in0, in1) as numpy arrays."""
+    n = len(gates)
+    ids = np.fromiter(map(attrgetter("gate_id"), gates), dtype=np.int64, count=n)
+    kind = np.fromiter(map(_NAME_INDEX.__getitem__, map(attrgetter("op"), gates)),
+                       dtype=np.uint8, count=n)
+    in0 = np.fromiter(map(attrgetter("in0"), gates), dtype=np.int64, count=n)
+    in1 = np.fromiter(map(attrgetter("in1"), gates), dtype=np.int64, count=n)
     return ids, kind, in0, in1
 
 
@@ -146,8 +181,10 @@ class _Ids:
     def __init__(self, n_inputs, gate_ids):
         self.n_inputs = n_inputs
         self.first = FIRST_INPUT + n_inputs
-        self.order = np.argsort(gate_ids, kind="stable")
-        self.sorted = gate_ids[self.order]
+        # torchlogix lists gates by increasing id: then no sort is needed
+        self.ascending = bool(np.all(gate_ids[1:] > gate_ids[:-1]))
+        self.order = None if self.ascending else np.argsort(gate_ids, kind="stable")
+        self.sorted = gate_ids if self.ascending else gate_ids[self.order]
 
     def gate_positions(self, ids):
         """List position of each id's gate, -1 where it is no gate."""
@@ -156,9 +193,11 @@ class _Ids:
         lo, hi = int(self.sorted[0]), int(self.sorted[-1])
         if hi - lo + 1 == self.sorted.size:           # contiguous ids (unsimplified circuits)
             inside = (ids >= lo) & (ids <= hi)
+            if self.ascending:
+                return np.where(inside, ids - lo, -1)
             return np.where(inside, self.order[np.where(inside, ids - lo, 0)], -1)
         pos = np.minimum(np.searchsorted(self.sorted, ids), self.sorted.size - 1)
-        return np.where(self.sorted[pos] == ids, self.order[pos], -1)
+        return np.where(self.sorted[pos] == ids, pos if self.ascending else self.order[pos], -1)
 
     def signals(self, ids):
         """Provisional signal per id; -1 where the id is unknown."""
@@ -182,30 +221,17 @@ def _topological_order(a, b, first, gate_ids, path):
     return order
 
 
-def _sum_nodes(data, path):
-    nodes = data.get("sum_nodes", [])
-    if not isinstance(nodes, list):
-        raise FormatError(path, "'sum_nodes' is not a list")
-    ids, inputs, taus, betas = [], [], [], []
-    for i, sr in enumerate(nodes):
-        if not isinstance(sr, dict):
-            raise FormatError(path, f"sum_nodes[{i}] is not a JSON object")
-        for k in ("node_id", "input_ids"):
-            if k not in sr:
-                raise FormatError(path, f"sum_nodes[{i}] has no {k!r} field")
-        if not _int(sr["node_id"]):
-            raise FormatError(path, f"sum_nodes[{i}].node_id is {sr['node_id']!r}, expected an integer")
-        if not isinstance(sr["input_ids"], list):
-            raise FormatError(path, f"sum node {sr['node_id']}: input_ids is not a list")
-        ids.append(sr["node_id"])
-        inputs.append(_int_column(sr["input_ids"], path,
-                                  lambda j, n=sr["node_id"]: f"sum node {n} input_ids[{j}]"))
-        for k, default, store in (("tau", 1.0, taus), ("beta", 0.0, betas)):
-            v = sr.get(k, default)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise FormatError(path, f"sum node {sr['node_id']}: {k} is {v!r}, expected a finite number")
-            store.append(v)
-    return np.array(ids, dtype=np.int64), inputs, taus, betas
+def _sum_nodes(circuit, path):
+    """(node ids, input id arrays, taus, betas) of the sum nodes."""
+    nodes = circuit.sum_nodes
+    ids = np.array([sr.node_id for sr in nodes], dtype=np.int64)
+    inputs = [np.array(sr.input_ids, dtype=np.int64) for sr in nodes]
+    for sr in nodes:
+        for k in ("tau", "beta"):
+            if not math.isfinite(getattr(sr, k)):
+                raise FormatError(path, f"sum node {sr.node_id}: {k} is {getattr(sr, k)!r}, "
+                                        "expected a finite number")
+    return ids, inputs, [sr.tau for sr in nodes], [sr.beta for sr in nodes]
 
 
 def _class_groups(out_ids, ids, sums, path, num_classes, tau):
@@ -265,49 +291,23 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     with sum nodes they are taken from the file.
     """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            data = json.load(f)
-    except OSError as err:
-        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
-    except json.JSONDecodeError as err:
-        raise FormatError(path, f"not valid JSON (line {err.lineno} column {err.colno}: {err.msg})") from None
-    except (UnicodeDecodeError, RecursionError) as err:
-        raise FormatError(path, f"not valid JSON ({type(err).__name__})") from None
-    if not isinstance(data, dict):
-        raise FormatError(path, "not a torchlogix circuit (the JSON top level is not an object)")
-    for key in ("n_inputs", "gates", "outputs"):
-        if key not in data:
-            raise FormatError(path, f"torchlogix circuit has no {key!r} key")
-    n_inputs = data["n_inputs"]
-    if not _int(n_inputs) or n_inputs < 0:
-        raise FormatError(path, f"n_inputs is {n_inputs!r}, expected a non-negative integer")
-    shape = data.get("input_shape")
-    if shape is not None:
-        if not (isinstance(shape, list) and all(_int(d) and d >= 0 for d in shape)):
-            raise FormatError(path, f"input_shape is {shape!r}, expected a list of sizes")
-        if math.prod(shape) != n_inputs:
-            raise FormatError(path, f"input_shape {shape} holds {math.prod(shape)} bits, "
-                                    f"but n_inputs is {n_inputs}")
-    gates, outputs = data["gates"], data["outputs"]
-    if not isinstance(gates, list):
-        raise FormatError(path, "'gates' is not a list")
-    if not isinstance(outputs, list) or not outputs:
-        raise FormatError(path, "'outputs' is not a non-empty list of ids")
-
-    gate_ids, kind, in0, in1 = _gate_columns(gates, path)
-    del data["gates"], gates                      # free the per-gate dicts early
+    circuit = _decode(path)
+    n_inputs, shape = circuit.n_inputs, circuit.input_shape
+    if shape is not None and math.prod(shape) != n_inputs:
+        raise FormatError(path, f"input_shape {shape} holds {math.prod(shape)} bits, "
+                                f"but n_inputs is {n_inputs}")
+    gate_ids, kind, in0, in1 = _gate_columns(circuit.gates, path)
+    circuit.gates = []                            # free the per-gate objects early
     if gate_ids.size:
         low = np.flatnonzero(gate_ids < n_inputs)
         if low.size:
             raise FormatError(path, f"gate id {gate_ids[low[0]]} is below n_inputs={n_inputs} "
                                     "(ids 0..n_inputs-1 are the inputs)")
-        srt = np.sort(gate_ids)
-        dup = np.flatnonzero(srt[1:] == srt[:-1])
-        if dup.size:
-            raise FormatError(path, f"gate id {srt[dup[0]]} is used by more than one gate")
     ids = _Ids(n_inputs, gate_ids)
-    sums = _sum_nodes(data, path)
+    dup = np.flatnonzero(ids.sorted[1:] == ids.sorted[:-1])
+    if dup.size:
+        raise FormatError(path, f"gate id {ids.sorted[dup[0]]} is used by more than one gate")
+    sums = _sum_nodes(circuit, path)
     if sums[0].size:
         clash = np.flatnonzero(ids.gate_positions(sums[0]) >= 0)
         if clash.size:
@@ -333,7 +333,7 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
 
     first = ids.first
     order = _topological_order(a, b, first, gate_ids, path)
-    out_ids = _int_column(outputs, path, lambda i: f"outputs[{i}]")
+    out_ids = np.array(circuit.outputs, dtype=np.int64)
     out_sig, k, bias, tau = _class_groups(out_ids, ids, sums, path, num_classes, tau)
     if order is not None:
         remap = np.arange(first + gate_ids.size, dtype=np.int64)

@@ -184,7 +184,8 @@ class AdderTree:
         return max(1, int(self.maxval[node]).bit_length())
 
     def widths(self) -> np.ndarray:
-        return np.array([max(1, int(v).bit_length()) for v in self.maxval.tolist()], dtype=np.int64)
+        # frexp's exponent is the bit length (exact: sums stay far below 2**53)
+        return np.maximum(1, np.frexp(self.maxval.astype(np.float64))[1]).astype(np.int64)
 
     def delays(self) -> np.ndarray:
         """Delay registers of each adder's value (0 for bits and the constant)."""

@@ -49,6 +49,20 @@ def _pack_key(ka, kb, ko, num_signals):
     return np.stack([ka, kb, ko], axis=1)
 
 
+def _first_equal(key: np.ndarray) -> np.ndarray:
+    """For every row of ``key``, the index of the first row equal to it."""
+    if key.ndim > 1:
+        _, first_idx, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        return first_idx[inverse.reshape(-1)]
+    order = np.argsort(key)                      # any order of equal keys will do:
+    sk = key[order]                              # the minimum below picks the first
+    start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    first = np.minimum.reduceat(order, start)
+    rep = np.empty_like(order)
+    rep[order] = np.repeat(first, np.diff(np.r_[start, key.size]))
+    return rep
+
+
 def _collapse(o, ga, gb, op, a, b, first):
     """Rewrite gates whose inputs reach at most two distinct signals one level down.
 
@@ -107,6 +121,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     op = net.op.copy()
     a = net.a.astype(np.int64)
     b = net.b.astype(np.int64)
+    level = np.zeros(net.num_signals, dtype=np.int32)  # depths in the rewritten netlist
 
     for group in net.level_groups:
         sel = _as_slice(group)
@@ -136,6 +151,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         single = dep_a ^ dep_b
         gb = np.where(single, ga, gb)
         op[sel], a[sel], b[sel] = o, ga, gb
+        level[sig] = np.maximum(level[ga], level[gb]) + 1
 
         done = np.zeros(sig.size, dtype=bool)
         if consts:
@@ -156,9 +172,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
                 ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
                 neg = ko > 7  # of an op and its complement (15 - op), keep the smaller
                 ko = np.where(neg, 15 - ko, ko)
-                _, first_idx, inverse = np.unique(_pack_key(ka, kb, ko.astype(np.int64), net.num_signals),
-                                                  axis=0, return_index=True, return_inverse=True)
-                rep = first_idx[inverse.reshape(-1)]
+                rep = _first_equal(_pack_key(ka, kb, ko.astype(np.int64), net.num_signals))
                 dup = rep != np.arange(cand.size)
                 alias[sig[cand[dup]]] = sig[cand[rep[dup]]]
                 inv[sig[cand[dup]]] = neg[dup] ^ neg[rep[dup]]
@@ -173,7 +187,8 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         cls = np.flatnonzero(ones) // net.group_size
         np.add.at(bias, cls, 1)
         new_out[ones] = CONST0
-    return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)
+    # Rewritten inputs come from earlier levels, so the depths above are exact.
+    return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)._seed_levels(level[first:])
 
 
 def live_gates(net: Netlist) -> np.ndarray:
@@ -206,5 +221,6 @@ def sweep_dead(net: Netlist) -> Netlist:
     remap[:first] = np.arange(first)
     kept = np.flatnonzero(keep)
     remap[first + kept] = first + np.arange(kept.size)
+    # a live gate's inputs are live, so its depth is unchanged
     return net.replace(op=net.op[kept], a=remap[net.a[kept]], b=remap[net.b[kept]],
-                       outputs=remap[net.outputs])
+                       outputs=remap[net.outputs])._seed_levels(net.levels[kept])
