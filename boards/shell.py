@@ -23,8 +23,11 @@ so a host that lost sync waits 0.1 s and starts over. The board classifies
 frames in the order they arrive and replies in the same order; the host may
 send the next frame before the reply as long as replies are not longer than
 requests (``2 + C*NB <= 1 + NI``), otherwise it should wait for each reply.
-A frame completed while the previous one still waits for the core (only
-possible when replies are longer than requests) is dropped.
+A complete frame waits in the receive register until the previous reply has
+gone out; one still waiting when the next frame's first input byte arrives
+is dropped. That happens only when replies are longer than requests, or
+when frames follow an info or self-test request before its reply: wait for
+those replies.
 
 LEDs: without self-test, the class of the latest result in binary on all
 LEDs (LED 0 = bit 0). With self-test: LED 0 = self-test passed, LED 1 =
@@ -238,21 +241,22 @@ class ShellCore(wiring.Component):
         silent = Signal(4, reset_less=True)
 
         # -- UART frame receiver -------------------------------------------------
+        # The frame's bytes shift into `shift`, which is also the core's input
+        # register: a complete frame waits there (`in_valid`) until the core
+        # can take it. The first input byte of the next frame overwrites it;
+        # if it was still waiting then, it is lost (`dropped`).
         shift = Signal(nin * 8, reset_less=True)
-        in_reg = Signal(ni, reset_less=True)
         in_valid = Signal()
         count = Signal(range(nin + 1), reset_less=True)
         last = Signal(reset_less=True)
         info_req = Signal()
         dropped = Signal()
-        pend = Signal()             # a complete frame waits in `shift` for `in_reg`
         frame = Cat(shift[8:], byte)
-        uart_fire = Signal()        # registered: the UART frame in `in_reg` enters the core
+        writing = Signal()          # an input byte goes into `shift` this clock
+        uart_fire = Signal()        # registered: the UART frame in `shift` enters the core
         with m.If(uart_fire):
             m.d.sync += in_valid.eq(0)
-        with m.If(pend & ~in_valid):
-            m.d.sync += [in_reg.eq(shift[:ni]), in_valid.eq(1), pend.eq(0)]
-        with m.FSM(name="frame"):
+        with m.FSM(name="frame") as frame_fsm:
             with m.State("IDLE"):
                 with m.If(got & ~st_run):
                     with m.If(is_cls):
@@ -267,10 +271,11 @@ class ShellCore(wiring.Component):
                 with m.If(got):
                     m.d.sync += [shift.eq(frame), count.eq(count + 1), last.eq(count == nin - 2),
                                  silent.eq(0)]
-                    with m.If(pend):
+                    with m.If(in_valid & ~uart_fire):
                         # the previous frame never got into the core: it is lost
                         m.d.sync += dropped.eq(1)
-                    m.d.sync += pend.eq(last)
+                    # (a frame firing this clock enters the core before the write)
+                    m.d.sync += in_valid.eq(last)
                     with m.If(last):
                         m.next = "IDLE"
                 with m.Elif(silent == 15):
@@ -332,10 +337,12 @@ class ShellCore(wiring.Component):
                 m.d.sync += [ser.eq(const_word), left.eq(Mux(const_status, 4, 8)), idle.eq(0)]
             with m.Else():
                 m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
-        # A UART frame enters the core only when its reply can go straight out.
-        m.d.sync += uart_fire.eq(in_valid & idle & ~busy & ~st_run & ~info_req & ~uart_fire
+        # A UART frame enters the core only when its reply can go straight out,
+        # and never in the clock after a byte went into `shift`.
+        m.d.comb += writing.eq(got & frame_fsm.ongoing("LOAD"))
+        m.d.sync += uart_fire.eq(in_valid & ~writing & idle & ~busy & ~st_run & ~info_req & ~uart_fire
                                  & ~(st_reply & st_done) & ~step_const)
-        # The core's inputs come straight from registers (`in_reg`, or with a
+        # The core's inputs come straight from registers (`shift`, or with a
         # self-test a register after the UART/test-vector multiplexer).
         core_in, core_in_valid = Signal(ni, reset_less=True), Signal()
         m.d.comb += [core.i.payload.eq(core_in), core.i.valid.eq(core_in_valid)]
@@ -378,12 +385,12 @@ class ShellCore(wiring.Component):
             with m.If(st_run):
                 m.d.sync += [core_in.eq(vin_rd.data), core_in_valid.eq(feed)]
             with m.Else():
-                m.d.sync += [core_in.eq(in_reg), core_in_valid.eq(uart_fire)]
+                m.d.sync += [core_in.eq(shift[:ni]), core_in_valid.eq(uart_fire)]
             m.d.comb += [self.test_done.eq(st_done),
                          self.test_pass.eq(st_done & st_ok)]
             m.d.comb += self.leds.eq(Cat(self.test_pass, st_done & ~st_ok, led_cls))
         else:
-            m.d.comb += [core_in.eq(in_reg), core_in_valid.eq(uart_fire)]
+            m.d.comb += [core_in.eq(shift[:ni]), core_in_valid.eq(uart_fire)]
             m.d.comb += self.leds.eq(led_cls)
         return m
 

@@ -342,6 +342,43 @@ def test_shell_keeps_up_with_back_to_back_frames():
     assert np.array_equal(cls, exp_cls) and np.array_equal(counts, exp_counts)
 
 
+def test_shell_drops_a_waiting_frame_when_the_next_one_overwrites_it():
+    """A frame sent right behind an info request waits for the info reply;
+    the next frame's first input byte overwrites it (documented drop), and
+    the frames after it are classified normally."""
+    net = _small_net()                     # 12 inputs: 3-byte requests, 8-byte info reply
+    shell = ShellCore(net, divisor=DIV, timeout=1000)
+    proto = Protocol(net)
+    bits = np.random.default_rng(7).integers(0, 2, (3, 12)).astype(np.uint8)
+    exp_counts, exp_cls = predict(net, bits)
+    expected_bytes = 8 + 2 * proto.reply_bytes
+    got = []
+
+    sim = Simulator(shell)
+    sim.add_clock(1e-6)
+
+    async def sender(ctx):
+        ctx.set(shell.rx, 1)
+        await ctx.tick().repeat(4)
+        for b in bytes([REQ_INFO]) + proto.encode(bits[:2]):
+            await send_byte(ctx, shell.rx, b)
+        while len(got) < 8 + proto.reply_bytes:       # then wait for the replies so far
+            await ctx.tick()
+        for b in proto.encode(bits[2:]):
+            await send_byte(ctx, shell.rx, b)
+
+    async def receiver(ctx):
+        while len(got) < expected_bytes:
+            got.append(await recv_byte(ctx, shell.tx))
+
+    sim.add_testbench(sender, background=True)
+    sim.add_testbench(receiver)
+    sim.run()
+    assert bytes(got[:8]) == proto.info_reply(0)
+    counts, cls = proto.decode(bytes(got[8:]), 2)
+    assert np.array_equal(cls, exp_cls[1:]) and np.array_equal(counts, exp_counts[1:])
+
+
 # -- host side: lgnhw infer against a fake board on a pseudo-terminal ---------------------
 
 def _fake_board(fd, net, proto, stop):
