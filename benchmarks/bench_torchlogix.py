@@ -25,8 +25,8 @@ Per circuit:
    export), ``simplify()``, ``get_verilog_code()``; the raw circuit JSON is
    written (untimed) before ``simplify``.
 2. lgnhw compiles that raw JSON: ``read_torchlogix`` + ``passes.optimize`` +
-   ``emit(..., backend="verilog", pipeline_every=1)`` (pipelined core with
-   popcount + argmax head).
+   ``emit(..., backend="verilog", pipeline_every=1)`` (``lgnhw emit``'s
+   default: pipelined core with popcount + argmax head).
 3. gates after optimisation: torchlogix ``simplify()`` vs lgnhw ``optimize``,
    both from the same raw circuit (and lgnhw on torchlogix's simplified JSON).
 4. correctness: lgnhw's golden model on the raw JSON, on its optimised netlist
@@ -71,6 +71,7 @@ CIRCUITS = {
     "large": {"layers": [200_000] * 5, "init": "random", "train": False, "repeat": 1},
 }
 DEFAULT_TL_PYTHON = "/work/venv312/bin/python"
+COMPILE_K = 1                    # pipeline_every of the timed compile: `lgnhw emit`'s default
 
 
 from procstat import peak_rss_mb, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
@@ -343,7 +344,8 @@ def run_circuit(name: str, spec: dict, a, out: Path, data: Path, vec: Path) -> d
                         "--out", str(d)]
     repeat = a.repeat if a.repeat else spec["repeat"]
     res["tl"] = best_of(repeat, lambda: run_json(tl_argv, d / "torchlogix.log"), circuit=name)
-    res["lg"] = best_of(repeat, lambda: lgnhw_step(d / "raw.json", d / "lgnhw.v", 1, False, d / "lgnhw.log"),
+    res["lg"] = best_of(repeat, lambda: lgnhw_step(d / "raw.json", d / "lgnhw.v", COMPILE_K, False,
+                                                    d / "lgnhw.log"),
                         circuit=name)
     res["check"] = emit_line(check_and_count(d, vec))
     if name == "small" and not a.no_pnr:

@@ -29,6 +29,10 @@ class Board:
     target_mhz: float      # default timing target handed to nextpnr (--freq / set_frequency)
     platform_path: str     # "module:Class" inside amaranth_boards
     notes: str = ""
+    #: default ``pipeline_every`` of builds for this board (``--pipeline-every``):
+    #: UP5K boards take K=1 (the bundled model fits; its Fmax keeps a margin
+    #: over 60 MHz), HX boards K=2 (fewer cells). See benchmarks/bench_boards.py.
+    pipeline_every: int = 2
     extra: tuple = field(default=(), repr=False)
 
     def platform(self):
@@ -50,14 +54,15 @@ class Board:
         return {"board": self.name, "title": self.title, "device": self.device,
                 "package": self.package, "clock_mhz": round(self.clock_hz / 1e6, 3),
                 "logic_cells": self.logic_cells, "brams": self.brams,
-                "target_mhz": self.target_mhz, "notes": self.notes}
+                "target_mhz": self.target_mhz, "pipeline_every": self.pipeline_every,
+                "notes": self.notes}
 
 
 BOARDS: dict[str, Board] = {b.name: b for b in (
     Board("ice40", "iCEBreaker (iCE40UP5K)", "iCE40UP5K", "SG48", 12e6, 5280, 30, 60.0,
           "amaranth_boards.icebreaker:ICEBreakerPlatform",
           "UART on the FTDI second channel; LEDs: 2 on board + 5 on the break-off PMOD",
-          extra=("icebreaker_pmod",)),
+          pipeline_every=1, extra=("icebreaker_pmod",)),
     Board("hx8k", "iCE40-HX8K breakout board", "iCE40HX8K", "CT256", 12e6, 7680, 32, 150.0,
           "amaranth_boards.ice40_hx8k_b_evn:ICE40HX8KBEVNPlatform",
           "UART on the FTDI second channel; 8 LEDs"),
@@ -68,7 +73,7 @@ BOARDS: dict[str, Board] = {b.name: b for b in (
           "amaranth_boards.upduino_v3:UpduinoV3Platform",
           "clock: internal 48 MHz SB_HFOSC; no on-board UART to the FPGA: wire a 3.3 V USB-serial "
           "adapter to pins 4 (FPGA rx) and 3 (FPGA tx); LEDs: the RGB LED",
-          extra=("upduino_uart",)),
+          pipeline_every=1, extra=("upduino_uart",)),
 )}
 
 #: Devices for synthesis-only estimates (``lgnhw report --device``): name -> (family, logic cells, brams).

@@ -196,12 +196,14 @@ def _prepare(net: Netlist, out_dir, optimize: bool, say):
     return out, net, gates_before
 
 
-def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
+def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None = None,
                 self_test: bool = False, toolchain: str = "yowasp", seed: int = _DEFAULT_SEED,
                 target_mhz: float | None = None, baud: int = 115200, optimize: bool = True,
                 bitstream: bool = True, model_label: str = "", progress=None,
                 core=None, files=None) -> dict:
     """Build ``net`` for ``board``; returns the report dict (also written to ``OUT/report.json``).
+
+    ``pipeline_every`` ``None``: the board's default (:attr:`Board.pipeline_every`).
 
     ``bitstream=False`` stops after place and route (no icepack). ``core``:
     ``callable(net) -> component`` replacing :class:`LgnCore` in the shell
@@ -212,7 +214,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
     from .gateware.plan import check_pipeline_every
     say = progress or (lambda msg: None)
     b = catalog.board(board)
-    pipeline_every = check_pipeline_every(pipeline_every)
+    pipeline_every = check_pipeline_every(b.pipeline_every if pipeline_every is None else pipeline_every)
     tools = resolve_tools(toolchain, ("yosys", "nextpnr-ice40", "icepack") if bitstream
                           else ("yosys", "nextpnr-ice40"))
     target = float(target_mhz if target_mhz is not None else b.target_mhz)
@@ -265,12 +267,15 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int = 1,
             timings[tool] = round(_run(step, [tools[tool]] + argv[1:], out, log, tool_log), 2)
         except ToolError:
             if tool == "nextpnr-ice40" and tool_log.exists():
-                util = rp.nextpnr_log_utilisation(tool_log.read_text(errors="replace"))
-                used, avail = util.get("ICESTORM_LC", (0, 0))
-                if avail and used > avail:
+                text = tool_log.read_text(errors="replace")
+                used, avail = rp.nextpnr_log_utilisation(text).get("ICESTORM_LC", (0, 0))
+                # over the count, or so full that the placer finds no legal spot
+                crowded = "Unable to find legal placement" in text and used >= 0.9 * avail
+                if avail and (used > avail or crowded):
                     res = rp.ice40_resources(rp.stat_cells(out / "top.stat.json"))
-                    raise _fit_error(b, used, avail, "logic cells", res["luts"], res["ffs"],
-                                     tool_log) from None
+                    raise _fit_error(b, used, avail, "logic cells" + (" (placement failed)" if crowded
+                                                                     and used <= avail else ""),
+                                     res["luts"], res["ffs"], tool_log) from None
             raise
         if tool == "nextpnr-ice40" and not bitstream:
             break

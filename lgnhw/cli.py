@@ -228,10 +228,12 @@ def cmd_boards(args) -> int:
     if args.json:
         print(json.dumps({"boards": rows}, sort_keys=True))
         return 0
-    print(f"{'board':<10} {'device':<10} {'package':<8} {'clock':>8} {'cells':>6} {'brams':>5} {'target':>7}  title")
+    print(f"{'board':<10} {'device':<10} {'package':<8} {'clock':>8} {'cells':>6} {'brams':>5} {'target':>7} "
+          f"{'K':>2}  title")
     for r in rows:
         print(f"{r['board']:<10} {r['device']:<10} {r['package']:<8} {r['clock_mhz']:>5g} MHz "
-              f"{r['logic_cells']:>6} {r['brams']:>5} {r['target_mhz']:>3g} MHz  {r['title']}")
+              f"{r['logic_cells']:>6} {r['brams']:>5} {r['target_mhz']:>3g} MHz {r['pipeline_every']:>2}  "
+              f"{r['title']}")
     return 0
 
 
@@ -245,7 +247,8 @@ def cmd_report(args) -> int:
                           model_label=label, progress=_progress())
     else:
         rep = estimate(net, args.device, out_dir=args.output or f"out/estimate-{args.device}",
-                       pipeline_every=args.pipeline_every, toolchain=args.toolchain,
+                       pipeline_every=2 if args.pipeline_every is None else args.pipeline_every,
+                       toolchain=args.toolchain,
                        model_label=label, progress=_progress())
     _emit_result(args, rep, report_table(rep))
     return 0
@@ -286,10 +289,9 @@ def cmd_infer(args) -> int:
 
 
 def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
-    p.add_argument("--pipeline-every", type=int, default=2, metavar="K",
-                   help="a register after every K gate levels (0: combinational; default 2 here, "
-                        "the smallest and fastest board builds measured, see "
-                        "benchmarks/bench_boards.py; `lgnhw emit` and `lgnhw sim` default to 1)")
+    p.add_argument("--pipeline-every", type=int, default=None, metavar="K",
+                   help="a register after every K gate levels (0: combinational; default: the "
+                        "board's, see `lgnhw boards` and benchmarks/bench_boards.py; 2 for --device)")
     p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
                    help="pip-installed YoWASP tools (default) or yosys/nextpnr-ice40/icepack from PATH "
                         "(or $YOSYS, $NEXTPNR_ICE40, $ICEPACK)")

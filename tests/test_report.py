@@ -143,6 +143,8 @@ def test_cli_build_tiny_model_on_icestick_makes_bitstream_and_report(tmp_path, c
                 "fits", "bitstream", "breakdown"):
         assert key in rep, key
     assert rep["board"] == "icestick" and rep["device"] == "iCE40HX1K" and rep["fits"] is True
+    from lgnhw.boards import catalog
+    assert rep["pipeline_every"] == catalog.board("icestick").pipeline_every  # the board's default K
     bit = rep["bitstream"]
     assert os.path.getsize(bit) > 1000
     # The report agrees with the tools' own files.
