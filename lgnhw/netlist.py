@@ -204,8 +204,10 @@ class Netlist:
     def level_groups(self) -> list[np.ndarray]:
         """Gate indices grouped by level: ``level_groups[d-1]`` holds the gates of depth d."""
         lv = self.levels
-        # a stable sort of 16-bit keys is a radix sort in numpy: linear time
-        order = np.argsort(lv.astype(np.uint16) if self.depth < 1 << 16 else lv, kind="stable")
+        if np.all(lv[1:] >= lv[:-1]):              # gates already listed level by level
+            order = np.arange(lv.size)
+        else:                                      # stable sort of 16-bit keys: a radix sort
+            order = np.argsort(lv.astype(np.uint16) if self.depth < 1 << 16 else lv, kind="stable")
         bounds = np.cumsum(np.bincount(lv, minlength=self.depth + 1)).tolist()
         return [order[bounds[d - 1]:bounds[d]] for d in range(1, self.depth + 1)]
 

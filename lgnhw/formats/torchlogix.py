@@ -185,6 +185,10 @@ class _Ids:
         self.ascending = bool(np.all(gate_ids[1:] > gate_ids[:-1]))
         self.order = None if self.ascending else np.argsort(gate_ids, kind="stable")
         self.sorted = gate_ids if self.ascending else gate_ids[self.order]
+        # Write_json's own numbering: gates n_inputs, n_inputs + 1, ... in list
+        # order; then an id's signal is simply id + 2 (inputs and gates alike).
+        self.canonical = self.ascending and (not gate_ids.size or (
+            int(gate_ids[0]) == n_inputs and int(gate_ids[-1]) == n_inputs + gate_ids.size - 1))
 
     def gate_positions(self, ids):
         """List position of each id's gate, -1 where it is no gate."""
@@ -202,6 +206,11 @@ class _Ids:
     def signals(self, ids):
         """Provisional signal per id; -1 where the id is unknown."""
         ids = np.asarray(ids, dtype=np.int64)
+        if self.canonical:
+            sig = ids + FIRST_INPUT
+            sig[ids == -1] = CONST0
+            sig[(ids < -1) | (sig >= self.first + self.sorted.size)] = -1
+            return sig
         gate = self.gate_positions(ids)
         sig = np.where(gate >= 0, self.first + gate, -1)
         sig = np.where((ids >= 0) & (ids < self.n_inputs), FIRST_INPUT + ids, sig)

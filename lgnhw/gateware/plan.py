@@ -239,22 +239,16 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     a = [-1] * n
     b = [-1] * n
     c = [-1] * n
-    stage = [0] * n
-    read = [0] * n
+    stage = [0] * n        # adders: the sub-stage they sum in (bits: set after the loop)
     mv = [1] * n
     const_id = -1
     if constant:
         const_id = n
-        a.append(-1), b.append(-1), c.append(-1), stage.append(0), read.append(0), mv.append(constant)
+        a.append(-1), b.append(-1), c.append(-1), stage.append(0), mv.append(constant)
 
     def add(x, y, z, t):
-        a.append(x), b.append(y), c.append(z), stage.append(t), read.append(0)
+        a.append(x), b.append(y), c.append(z), stage.append(t)
         mv.append(mv[x] + mv[y] + (mv[z] if z >= 0 else 0))
-        for o in (x, y, z):
-            if o >= 0:
-                read[o] = t
-                if o < n:
-                    stage[o] = t
         return len(a) - 1
 
     next_ones: dict = {}   # stage -> bits arriving there as registers
@@ -326,8 +320,16 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     else:
         end = int(ready[root])
     arr = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
-    tree = AdderTree(n, constant, arr(a), arr(b), arr(c), arr(stage) // per, arr(read) // per,
-                     arr(mv), root, 0)
+    a, b, c, stage = arr(a), arr(b), arr(c), arr(stage)
+    # every node is an operand of at most one adder: it is read in that adder's
+    # sub-stage, and a bit (a leaf) sits in the stage it is read in
+    read = np.zeros_like(stage)
+    adders = np.flatnonzero(a >= 0)
+    for side in (a[adders], b[adders], c[adders]):
+        used = side >= 0
+        read[side[used]] = stage[adders[used]]
+    stage[:n] = read[:n]
+    tree = AdderTree(n, constant, a, b, c, stage // per, read // per, arr(mv), root, 0)
     return tree.with_end(end)
 
 

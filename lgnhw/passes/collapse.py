@@ -12,4 +12,4 @@ from .rewrite import rewrite, sweep_dead
 
 
 def collapse(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, collapse=True))
+    return sweep_dead(rewrite(net, collapse=True), net.level_groups)

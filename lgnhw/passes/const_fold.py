@@ -11,4 +11,4 @@ from .rewrite import rewrite, sweep_dead
 
 
 def const_fold(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, consts=True))
+    return sweep_dead(rewrite(net, consts=True), net.level_groups)

@@ -12,4 +12,4 @@ from .rewrite import rewrite, sweep_dead
 
 
 def passthrough(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, wires=True))
+    return sweep_dead(rewrite(net, wires=True), net.level_groups)

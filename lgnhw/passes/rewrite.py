@@ -191,12 +191,18 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)._seed_levels(level[first:])
 
 
-def live_gates(net: Netlist) -> np.ndarray:
-    """Boolean mask (G,) of the gates some output depends on (mark over levels, top down)."""
+def live_gates(net: Netlist, groups=None) -> np.ndarray:
+    """Boolean mask (G,) of the gates some output depends on (mark over levels, top down).
+
+    ``groups``: the gates in groups, in order, such that a gate reads only
+    signals of earlier groups (default: ``net.level_groups``). The level
+    groups of the netlist a :func:`rewrite` started from qualify for its
+    result: rewritten inputs come from earlier levels.
+    """
     live = np.zeros(net.num_signals, dtype=bool)
     live[net.outputs] = True
     first = net.first_gate
-    for group in reversed(net.level_groups):
+    for group in reversed(net.level_groups if groups is None else groups):
         sel = _as_slice(group)
         if isinstance(sel, slice):
             mask = live[first + sel.start:first + sel.stop]
@@ -211,16 +217,24 @@ def live_gates(net: Netlist) -> np.ndarray:
     return live[first:]
 
 
-def sweep_dead(net: Netlist) -> Netlist:
-    """Drop gates no output depends on; renumber signals once."""
-    keep = live_gates(net)
-    if keep.all():
+def sweep_dead(net: Netlist, groups=None) -> Netlist:
+    """Drop gates no output depends on and list the rest level by level
+    (a topological order in which every level is one contiguous run, so
+    later sweeps work on slices); renumber signals once. ``groups``: see
+    :func:`live_gates`."""
+    keep = live_gates(net, groups)
+    lv = net.levels
+    kept = np.flatnonzero(keep)
+    depth = lv[kept]
+    in_order = bool(np.all(depth[1:] >= depth[:-1]))
+    if keep.all() and in_order:
         return net
+    if not in_order:
+        kept = kept[np.argsort(depth.astype(np.uint16) if net.depth < 1 << 16 else depth, kind="stable")]
     first = net.first_gate
     remap = np.empty(net.num_signals, dtype=np.int64)
     remap[:first] = np.arange(first)
-    kept = np.flatnonzero(keep)
     remap[first + kept] = first + np.arange(kept.size)
     # a live gate's inputs are live, so its depth is unchanged
     return net.replace(op=net.op[kept], a=remap[net.a[kept]], b=remap[net.b[kept]],
-                       outputs=remap[net.outputs])._seed_levels(net.levels[kept])
+                       outputs=remap[net.outputs])._seed_levels(lv[kept])

@@ -11,4 +11,4 @@ from .rewrite import rewrite, sweep_dead
 
 
 def strash(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, hashing=True))
+    return sweep_dead(rewrite(net, hashing=True), net.level_groups)
