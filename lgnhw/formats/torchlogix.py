@@ -30,6 +30,7 @@ padded with constant-0 outputs, which count nothing.
 from __future__ import annotations
 
 import math
+import mmap
 import os
 from operator import attrgetter
 from typing import Annotated, Literal, Optional
@@ -136,7 +137,10 @@ _DECODER = msgspec.json.Decoder(_Circuit)
 def _decode(path) -> _Circuit:
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            try:                                 # decode straight from the page cache
+                raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):        # empty file, pipe, ...
+                raw = f.read()
     except OSError as err:
         raise FormatError(path, f"cannot read: {err.strerror or err}") from None
     try:
@@ -148,6 +152,9 @@ def _decode(path) -> _Circuit:
         raise FormatError(path, problem) from None
     except msgspec.DecodeError as err:
         raise FormatError(path, f"not valid JSON ({err})") from None
+    finally:
+        if isinstance(raw, mmap.mmap):
+            raw.close()
 
 
 def _where_first(message: str) -> str:
