@@ -72,14 +72,10 @@ _CHUNK = 32       # registers per line of a bank update
 _BANK_BITS = 1024  # bits per register vector
 
 
-def _sig_refs(src: list, delay: list) -> list:
-    """Names of signals ``src`` delayed by ``delay`` ranks (constants as literals)."""
-    return [("1'b1" if s else "1'b0") if s < FIRST_INPUT else (f"s{s}_d{d}" if d else f"s{s}")
-            for s, d in zip(src, delay)]
-
-
 def _ref_parts(src: np.ndarray, delay: np.ndarray) -> tuple[list, list, list]:
-    """``(prefixes, numbers, suffixes)`` of the names :func:`_sig_refs` gives."""
+    """Names of signals ``src`` delayed by ``delay`` ranks as ``(prefixes, numbers,
+    suffixes)`` for a ``%s%d%s`` template: ``s12``, ``s12_d2``; constants are
+    literals ``1'b0``/``1'b1`` whatever the delay."""
     const = src < FIRST_INPUT
     delay = np.where(const, 0, delay)
     suffixes = [""] + [f"_d{k}" for k in range(1, int(delay.max(initial=0)) + 1)]
@@ -144,29 +140,34 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _names(fmt: str, nums: list) -> list:
-    """``[fmt % n for n in nums]`` in one ``%`` operation (``fmt`` takes one ``%d``)."""
-    return ((fmt + "\n") * len(nums) % tuple(nums)).split("\n")[:-1]
+def _interleave(*cols: list) -> tuple:
+    """``(c0[0], c1[0], ..., c0[1], c1[1], ...)``: the arguments of a repeated template."""
+    out = [None] * (len(cols) * len(cols[0]))
+    for k, col in enumerate(cols):
+        out[k::len(cols)] = col
+    return tuple(out)
 
 
-def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tuple[str, str]:
-    """Registers holding the delayed copies ``dsts`` of ``srcs``, packed into vectors.
+def _bank(bank: str, ids: list, dst: str, src: str, widths=None) -> tuple[str, str]:
+    """Registers holding delayed copies, packed into vectors.
 
-    The copies are packed into vector registers ``<bank>_<g>`` of at most
-    ``_BANK_BITS`` bits, each updated by one clocked assignment; every copy
-    keeps its own name as a wire. Returns ``(head, tail)``: ``head`` declares
-    the vectors and the named wires (write it before any reader), ``tail``
-    the clocked updates (write it after every source is declared). Narrow
-    vectors with one assignment each keep yosys' ``proc`` and ``check``
-    linear on million-register designs.
+    Copy ``j`` is named ``dst % ids[j]`` and loads ``src % ids[j]`` (each
+    format takes one ``%`` argument). The copies are packed into vector
+    registers ``<bank>_<g>`` of at most ``_BANK_BITS`` bits, each updated by
+    one clocked assignment; every copy keeps its own name as a wire. Returns
+    ``(head, tail)``: ``head`` declares the vectors and the named wires
+    (write it before any reader), ``tail`` the clocked updates (write it
+    after every source is declared). Narrow vectors with one assignment each
+    keep yosys' ``proc`` and ``check`` linear on million-register designs.
     """
-    if not dsts:
+    if not ids:
         return "", ""
-    n = len(dsts)
+    n = len(ids)
     w = np.ones(n, dtype=np.int64) if widths is None else np.asarray(widths, dtype=np.int64)
     ends = np.cumsum(w)
     group = (ends - 1) // _BANK_BITS               # by last bit: a copy is never split
     cuts = [0, *(np.flatnonzero(group[1:] != group[:-1]) + 1).tolist(), n]
+    row = ", ".join([src] * _CHUNK)
     head, tail = [], []
     for start, stop in zip(cuts[:-1], cuts[1:]):
         base = int(ends[start] - w[start])
@@ -174,20 +175,16 @@ def _bank(bank: str, dsts: list, srcs: list, widths: list | None = None) -> tupl
         head.append(f"    reg [{int(ends[stop - 1]) - base - 1}:0] {name};\n")
         lo = ends[start:stop] - w[start:stop] - base
         m = stop - start
+        part = ids[start:stop]
         if widths is None:
-            args = [None] * (2 * m)
-            args[0::2], args[1::2] = dsts[start:stop], lo.tolist()
-            head.append(("    wire %s = " + name + "[%d];\n") * m % tuple(args))
+            head.append(("    wire " + dst + " = " + name + "[%d];\n") * m % _interleave(part, lo.tolist()))
         else:
             wd = w[start:stop]
-            args = [None] * (4 * m)
-            args[0::4], args[1::4] = (wd - 1).tolist(), dsts[start:stop]
-            args[2::4], args[3::4] = (lo + wd - 1).tolist(), lo.tolist()
-            head.append(("    wire [%d:0] %s = " + name + "[%d:%d];\n") * m % tuple(args))
-        items = srcs[start:stop][::-1]
-        rows = [", ".join(items[k:k + _CHUNK]) for k in range(0, len(items), _CHUNK)]
+            head.append(("    wire [%d:0] " + dst + " = " + name + "[%d:%d];\n") * m
+                        % _interleave((wd - 1).tolist(), part, (lo + wd - 1).tolist(), lo.tolist()))
+        rows = [row] * (m // _CHUNK) + ([", ".join([src] * (m % _CHUNK))] if m % _CHUNK else [])
         tail.append(f"    always @(posedge clk) if (en) {name} <= {{\n        "
-                    + ",\n        ".join(rows) + "};\n")
+                    + ",\n        ".join(rows) % tuple(part[::-1]) + "};\n")
     return "".join(head), "".join(tail)
 
 
@@ -208,7 +205,7 @@ def _gate_section(plan: Plan, out):
     for k in range(1, maxd + 1):
         sel = sigs[delays[sigs] >= k].tolist()
         prev = "" if k == 1 else f"_d{k - 1}"
-        head, tail = _bank(f"sr{k}", _names(f"s%d_d{k}", sel), _names(f"s%d{prev}", sel))
+        head, tail = _bank(f"sr{k}", sel, f"s%d_d{k}", f"s%d{prev}")
         out.write(head)
         tails.append(tail)
         del head, tail
@@ -217,11 +214,9 @@ def _gate_section(plan: Plan, out):
         t = stage[first + start:first + stop]
         a = net.a[start:stop].astype(np.int64)
         b = net.b[start:stop].astype(np.int64)
-        args = [None] * (7 * (stop - start))
-        args[0::7] = range(first + start, first + stop)
-        args[1::7], args[2::7], args[3::7] = _ref_parts(a, t - stage[a])
-        args[4::7], args[5::7], args[6::7] = _ref_parts(b, t - stage[b])
-        out.write("".join(map(_GATE_PRINTF.__getitem__, net.op[start:stop].tolist())) % tuple(args))
+        args = _interleave(list(range(first + start, first + stop)),
+                           *_ref_parts(a, t - stage[a]), *_ref_parts(b, t - stage[b]))
+        out.write("".join(map(_GATE_PRINTF.__getitem__, net.op[start:stop].tolist())) % args)
     out.write("".join(tails))
 
 
@@ -247,14 +242,13 @@ def _popcount_section(plan: Plan, c: int, out):
     for d in range(1, int(delays.max(initial=0)) + 1):
         sel = nodes[delays[nodes] >= d].tolist()
         prev = "" if d == 1 else f"_d{d - 1}"
-        head, tail = _bank(f"pr{c}_{d}", _names(f"{pre}%d_d{d}", sel),
-                           _names(f"{pre}%d{prev}", sel), width[sel])
+        head, tail = _bank(f"pr{c}_{d}", sel, f"{pre}%d_d{d}", f"{pre}%d{prev}", width[sel])
         out.write(head)
         tails.append(tail)
     # bits: the gate network's outputs, each as seen in the stage it is read in
     sigs = plan.leaf_signals(c)
-    leaf_refs = _sig_refs(sigs.tolist(), (stage[:nb] - plan.gates.stage[sigs]).tolist())
-    out.write("".join([f"    wire {pre}{n} = {r};\n" for n, r in enumerate(leaf_refs)]))
+    parts = _ref_parts(sigs.astype(np.int64), stage[:nb] - plan.gates.stage[sigs])
+    out.write(("    wire " + pre + "%d = %s%d%s;\n") * nb % _interleave(list(range(nb)), *parts))
     # adders: a + b (+ c), each zero-extended to the node's width
     adders = tree.adders
     t = stage[adders]
@@ -318,8 +312,8 @@ def _argmax_section(plan: Plan, out):
     heads, tails = [], []
     for d in sorted(items_by_delay):
         items = items_by_delay[d]
-        head, tail = _bank(f"ar{d}", [f"{b}_d{d}" for b, _ in items],
-                           [f"{b}_d{d - 1}" if d > 1 else b for b, _ in items], [w for _, w in items])
+        head, tail = _bank(f"ar{d}", [b for b, _ in items], f"%s_d{d}",
+                           f"%s_d{d - 1}" if d > 1 else "%s", [w for _, w in items])
         heads.append(head)
         tails.append(tail)
     end = tree.end
