@@ -234,8 +234,17 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     fuse = np.full(n, -1, dtype=np.int64) if fuse_at is None else np.asarray(fuse_at, dtype=np.int64)
     arrive = np.where(fuse >= 0, fuse, ready) * per
     fuse = np.where(fuse >= 0, fuse * per, -1)
-    order = np.argsort(arrive, kind="stable").tolist()
-    arrive_l, fuse_l = arrive.tolist(), fuse.tolist()
+    # bits by arrival sub-stage (in bit order): (fused ones, registered ones)
+    order = np.argsort(arrive, kind="stable")
+    times, starts = np.unique(arrive[order], return_index=True)
+    fusing = fuse[order] >= 0
+    arrivals: dict = {}
+    next_ones: dict = {}   # stage -> bits arriving there as registers
+    for at, lo, hi in zip(times.tolist(), starts.tolist(), [*starts[1:].tolist(), n]):
+        bits, f = order[lo:hi], fusing[lo:hi]
+        arrivals[at] = (bits[f].tolist(), bits[~f].tolist())
+        next_ones[at] = hi - lo - int(f.sum())
+    times = times.tolist()
     a = [-1] * n
     b = [-1] * n
     c = [-1] * n
@@ -251,30 +260,26 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         mv.append(mv[x] + mv[y] + (mv[z] if z >= 0 else 0))
         return len(a) - 1
 
-    next_ones: dict = {}   # stage -> bits arriving there as registers
-    for i in range(n):
-        if fuse_l[i] < 0:
-            next_ones[arrive_l[i]] = next_ones.get(arrive_l[i], 0) + 1
     multi: list = []       # registered partial sums (and the constant once it joins)
     ones: deque = deque()  # one-bit registers, oldest first
-    pos, t = 0, (min(arrive_l) if n else 0)
+    pos, t = 0, (times[0] if n else 0)   # pos: next arrival time not yet taken
     const_pending = bool(constant)
     while True:
-        fused = []
-        while pos < n and arrive_l[order[pos]] == t:
-            i = order[pos]
-            (fused if fuse_l[i] == t else ones).append(i)
+        fused: deque = deque()
+        if pos < len(times) and times[pos] == t:
+            fused.extend(arrivals[t][0])
+            ones.extend(arrivals[t][1])
             pos += 1
-        more = pos < n
+        more = pos < len(times)
         total = len(multi) + len(ones) + len(fused)
         if not more and total <= 1 and not (const_pending and total == 1):
             break
         if total == 0:
-            t = arrive_l[order[pos]]
+            t = times[pos]
             continue
         made = []
         if const_pending and (ones or fused):  # constant + one bit: no carry chain at all
-            made.append(add(const_id, ones.popleft() if ones else fused.pop(0), -1, t))
+            made.append(add(const_id, ones.popleft() if ones else fused.popleft(), -1, t))
             const_pending = False
         multi.sort(key=lambda x: (-mv[x], x))
         if const_pending and len(multi) % 2 == 1:
@@ -287,10 +292,10 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
             y = ones.popleft()
             made.append(add(keep.pop(), y, ones.popleft() if ones else -1, t))
         while fused and len(ones) >= 2:  # gate + full adder: one LUT4 per sum bit
-            x, y = fused.pop(0), ones.popleft()
+            x, y = fused.popleft(), ones.popleft()
             made.append(add(x, y, ones.popleft(), t))
         if len(fused) == 1 and ones:
-            made.append(add(fused.pop(0), ones.popleft(), -1, t))
+            made.append(add(fused.popleft(), ones.popleft(), -1, t))
         # keep enough bits to be the carry-ins of the next stage's adders
         pairs_next = (len(made) + len(keep)) // 2
         reserve = max(0, pairs_next - next_ones.get(t + 1, 0)) if reserve_cin else 0
@@ -306,7 +311,7 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         ones.extend(fused)  # a fused bit left over is a register in the next stage
         multi = keep + made
         t += 1
-    rest = multi + list(ones) + fused
+    rest = multi + list(ones) + list(fused)
     if rest:
         root = rest[0]
     else:
