@@ -16,7 +16,8 @@ Designs (timing targets from the project brief):
   first. Its Verilog generator is :func:`naive_verilog` below. It is placed in
   the same board shell, so the figures differ only by the core.
 
-Every build runs the full yosys + nextpnr flow (YoWASP, seed 1) through
+Every build runs the full yosys + nextpnr flow (YoWASP, seed 1; ``--seeds``
+for more placements) through
 :func:`lgnhw.build.build_board`; results go to ``out/bench_boards/<design>/``
 and a summary table to stdout (``--json`` for one JSON object).
 
@@ -197,7 +198,7 @@ def designs():
     }
 
 
-def run(name: str, spec, out_root: Path) -> dict:
+def run(name: str, spec, out_root: Path, seed: int = 1) -> dict:
     loader, board, k, target, budget, baseline = spec
     net, label = loader()
     extra = {}
@@ -206,14 +207,16 @@ def run(name: str, spec, out_root: Path) -> dict:
         extra = dict(core=naive_core_factory, files={"naive_core.v": text}, optimize=False)
     t0 = time.perf_counter()
     try:
-        rep = build_board(net, board, out_dir=out_root / name, pipeline_every=k, target_mhz=target,
-                          model_label=label, bitstream=False, **extra)
+        rep = build_board(net, board, out_dir=out_root / (name if seed == 1 else f"{name}-seed{seed}"),
+                          pipeline_every=k, target_mhz=target, seed=seed, model_label=label,
+                          bitstream=False, **extra)
     except LgnhwError as err:
         return {"design": name, "board": board, "model": label, "pipeline_every": k,
                 "error": str(err), "seconds": round(time.perf_counter() - t0, 1)}
     fmax = min(rep["fmax_mhz"].values())
     cp = rep["critical_path"] or {}
-    return {"design": name, "board": board, "model": label, "pipeline_every": None if baseline else k,
+    return {"design": name, "board": board, "model": label, "seed": seed,
+            "pipeline_every": None if baseline else k,
             "core": "naive baseline" if baseline else "lgnhw",
             "gates": rep["gates_after"], "luts": rep["luts"], "ffs": rep["ffs"], "carries": rep["carries"],
             "logic_cells": rep["logic_cells"], "utilization": rep["utilization"],
@@ -229,6 +232,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "out" / "bench_boards"))
     ap.add_argument("--check-baseline", action="store_true",
                     help="simulate the naive baseline against the golden model first")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[1], metavar="SEED",
+                    help="nextpnr placement seeds to build each design with (default: 1)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     out_root = Path(args.out)
@@ -240,13 +245,14 @@ def main(argv=None) -> int:
     for name, spec in designs().items():
         if args.only and name not in args.only:
             continue
-        res = run(name, spec, out_root)
-        results.append(res)
-        print(json.dumps({k: v for k, v in res.items() if k != "breakdown"}), file=sys.stderr, flush=True)
+        for seed in args.seeds:
+            res = run(name, spec, out_root, seed)
+            results.append(res)
+            print(json.dumps({k: v for k, v in res.items() if k != "breakdown"}), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"results": results}, sort_keys=True))
         return 0
-    print(f"{'design':<18} {'core':<15} {'K':>2} {'gates':>6} {'LUTs':>6} {'FFs':>6} {'LCs':>6} "
+    print(f"{'design':<18} {'seed':>4} {'core':<15} {'K':>2} {'gates':>6} {'LUTs':>6} {'FFs':>6} {'LCs':>6} "
           f"{'util':>6} {'Fmax MHz':>9} {'target':>7} {'lat':>4}  critical path")
     for r in results:
         if "error" in r:
@@ -257,7 +263,7 @@ def main(argv=None) -> int:
         cp = r["critical_path"]
         where = (f"{cp.get('delay_ns', 0):.2f} ns, {cp.get('logic_levels', 0)} LUT levels, "
                  f"{' -> '.join(cp.get('parts', []))}") if cp else "-"
-        print(f"{r['design']:<18} {r['core']:<15} {r['pipeline_every'] or '-':>2} {r['gates']:>6} "
+        print(f"{r['design']:<18} {r['seed']:>4} {r['core']:<15} {r['pipeline_every'] or '-':>2} {r['gates']:>6} "
               f"{r['luts']:>6} {r['ffs']:>6} {r['logic_cells']:>6} {r['utilization']:>6.1%} "
               f"{r['fmax_mhz']:>9.1f} {r['target_mhz']:>7.0f} {r['latency_cycles']:>4}  {where}")
     return 0
