@@ -44,6 +44,14 @@ def _readonly(arr, dtype):
     return arr
 
 
+def level_order(levels: np.ndarray) -> np.ndarray:
+    """Indices that sort ``levels`` stably (equal levels keep their order)."""
+    if np.all(levels[1:] >= levels[:-1]):          # already listed level by level
+        return np.arange(levels.size)
+    # a stable sort of 16-bit keys is a radix sort in numpy: linear time
+    return np.argsort(levels.astype(np.uint16) if levels.max() < 1 << 16 else levels, kind="stable")
+
+
 @dataclass(frozen=True, eq=False)
 class Netlist:
     num_inputs: int
@@ -204,10 +212,7 @@ class Netlist:
     def level_groups(self) -> list[np.ndarray]:
         """Gate indices grouped by level: ``level_groups[d-1]`` holds the gates of depth d."""
         lv = self.levels
-        if np.all(lv[1:] >= lv[:-1]):              # gates already listed level by level
-            order = np.arange(lv.size)
-        else:                                      # stable sort of 16-bit keys: a radix sort
-            order = np.argsort(lv.astype(np.uint16) if self.depth < 1 << 16 else lv, kind="stable")
+        order = level_order(lv)
         bounds = np.cumsum(np.bincount(lv, minlength=self.depth + 1)).tolist()
         return [order[bounds[d - 1]:bounds[d]] for d in range(1, self.depth + 1)]
 

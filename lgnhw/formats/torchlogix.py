@@ -170,7 +170,7 @@ def _where_first(message: str) -> str:
     return f"{where}: {problem}"
 
 
-def _gate_columns(gates, path):
+def _gate_columns(gates):
     """(ids, op index, in0, in1) as numpy arrays."""
     n = len(gates)
     ids = np.fromiter(map(attrgetter("gate_id"), gates), dtype=np.int64, count=n)
@@ -312,7 +312,7 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     if shape is not None and math.prod(shape) != n_inputs:
         raise FormatError(path, f"input_shape {shape} holds {math.prod(shape)} bits, "
                                 f"but n_inputs is {n_inputs}")
-    gate_ids, kind, in0, in1 = _gate_columns(circuit.gates, path)
+    gate_ids, kind, in0, in1 = _gate_columns(circuit.gates)
     circuit.gates = []                            # free the per-gate objects early
     if gate_ids.size:
         low = np.flatnonzero(gate_ids < n_inputs)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..netlist import CONST0, CONST1, FIRST_INPUT, Netlist
+from ..netlist import CONST0, CONST1, FIRST_INPUT, Netlist, level_order
 
 __all__ = ["rewrite", "live_gates", "sweep_dead"]
 
@@ -225,12 +225,10 @@ def sweep_dead(net: Netlist, groups=None) -> Netlist:
     keep = live_gates(net, groups)
     lv = net.levels
     kept = np.flatnonzero(keep)
-    depth = lv[kept]
-    in_order = bool(np.all(depth[1:] >= depth[:-1]))
-    if keep.all() and in_order:
+    order = level_order(lv[kept])
+    if keep.all() and np.array_equal(order, kept):
         return net
-    if not in_order:
-        kept = kept[np.argsort(depth.astype(np.uint16) if net.depth < 1 << 16 else depth, kind="stable")]
+    kept = kept[order]
     first = net.first_gate
     remap = np.empty(net.num_signals, dtype=np.int64)
     remap[:first] = np.arange(first)
