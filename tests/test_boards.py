@@ -312,6 +312,33 @@ def test_shell_refuses_bad_settings():
         ShellCore(net, divisor=1)
 
 
+def _duplex(shell, bursts, reply_bytes: int) -> bytes:
+    """Run ``shell`` against a host that sends each ``(data, after)`` burst as
+    soon as ``after`` reply bytes have arrived, while it reads ``reply_bytes``
+    bytes from ``tx``."""
+    got = []
+    sim = Simulator(shell)
+    sim.add_clock(1e-6)
+
+    async def sender(ctx):
+        ctx.set(shell.rx, 1)
+        await ctx.tick().repeat(4)
+        for data, after in bursts:
+            while len(got) < after:
+                await ctx.tick()
+            for b in data:
+                await send_byte(ctx, shell.rx, b)
+
+    async def receiver(ctx):
+        while len(got) < reply_bytes:
+            got.append(await recv_byte(ctx, shell.tx))
+
+    sim.add_testbench(sender, background=True)
+    sim.add_testbench(receiver)
+    sim.run()
+    return bytes(got)
+
+
 def test_shell_keeps_up_with_back_to_back_frames():
     """Replies shorter than requests: the host streams frames without waiting."""
     net = random_layered(40, [48, 30], 3, seed=9)
@@ -320,25 +347,8 @@ def test_shell_keeps_up_with_back_to_back_frames():
     shell = ShellCore(net, divisor=DIV, timeout=1000)
     bits = np.random.default_rng(4).integers(0, 2, (5, 40)).astype(np.uint8)
     exp_counts, exp_cls = predict(net, bits)
-    got = []
-
-    sim = Simulator(shell)
-    sim.add_clock(1e-6)
-
-    async def sender(ctx):
-        ctx.set(shell.rx, 1)
-        await ctx.tick().repeat(4)
-        for b in proto.encode(bits):
-            await send_byte(ctx, shell.rx, b)
-
-    async def receiver(ctx):
-        while len(got) < len(bits) * proto.reply_bytes:
-            got.append(await recv_byte(ctx, shell.tx))
-
-    sim.add_testbench(sender, background=True)
-    sim.add_testbench(receiver)
-    sim.run()
-    counts, cls = proto.decode(bytes(got), len(bits))
+    got = _duplex(shell, [(proto.encode(bits), 0)], len(bits) * proto.reply_bytes)
+    counts, cls = proto.decode(got, len(bits))
     assert np.array_equal(cls, exp_cls) and np.array_equal(counts, exp_counts)
 
 
@@ -351,31 +361,11 @@ def test_shell_drops_a_waiting_frame_when_the_next_one_overwrites_it():
     proto = Protocol(net)
     bits = np.random.default_rng(7).integers(0, 2, (3, 12)).astype(np.uint8)
     exp_counts, exp_cls = predict(net, bits)
-    expected_bytes = 8 + 2 * proto.reply_bytes
-    got = []
-
-    sim = Simulator(shell)
-    sim.add_clock(1e-6)
-
-    async def sender(ctx):
-        ctx.set(shell.rx, 1)
-        await ctx.tick().repeat(4)
-        for b in bytes([REQ_INFO]) + proto.encode(bits[:2]):
-            await send_byte(ctx, shell.rx, b)
-        while len(got) < 8 + proto.reply_bytes:       # then wait for the replies so far
-            await ctx.tick()
-        for b in proto.encode(bits[2:]):
-            await send_byte(ctx, shell.rx, b)
-
-    async def receiver(ctx):
-        while len(got) < expected_bytes:
-            got.append(await recv_byte(ctx, shell.tx))
-
-    sim.add_testbench(sender, background=True)
-    sim.add_testbench(receiver)
-    sim.run()
-    assert bytes(got[:8]) == proto.info_reply(0)
-    counts, cls = proto.decode(bytes(got[8:]), 2)
+    got = _duplex(shell, [(bytes([REQ_INFO]) + proto.encode(bits[:2]), 0),
+                          (proto.encode(bits[2:]), 8 + proto.reply_bytes)],  # after the replies so far
+                  8 + 2 * proto.reply_bytes)
+    assert got[:8] == proto.info_reply(0)
+    counts, cls = proto.decode(got[8:], 2)
     assert np.array_equal(cls, exp_cls[1:]) and np.array_equal(counts, exp_counts[1:])
 
 
