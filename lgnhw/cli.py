@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -485,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lgnhw: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:                  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
 
 
 if __name__ == "__main__":

@@ -99,3 +99,17 @@ def test_dag_with_bias_survives_cli_roundtrip(tmp_path):
     write_lgn(net, tmp_path / "d.lgn")
     res = ok_json("optimize", tmp_path / "d.lgn", "-o", tmp_path / "e.lgn")
     assert res["gates_after"] <= res["gates_before"]
+
+
+def test_output_into_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    import os
+    import sys
+    from lgnhw.cli import main
+    r, w = os.pipe()
+    os.close(r)                                   # the reader (e.g. `head`) is gone
+    with capsys.disabled():
+        out = os.fdopen(w, "w", buffering=1)       # line-buffered like a terminal: print writes
+        monkeypatch.setattr(sys, "stdout", out)
+        assert main(["boards"]) == 141
+        monkeypatch.undo()
+        out.close()                               # stdout now points at /dev/null: no second error
