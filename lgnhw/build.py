@@ -280,9 +280,8 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
                 crowded = "Unable to find legal placement" in text and used >= 0.9 * avail
                 if avail and (used > avail or crowded):
                     res = rp.ice40_resources(rp.stat_cells(out / "top.stat.json"))
-                    raise _fit_error(b, used, avail, "logic cells" + (" (placement failed)" if crowded
-                                                                     and used <= avail else ""),
-                                     res["luts"], res["ffs"], tool_log) from None
+                    what = "logic cells" if used > avail else "logic cells (placement failed)"
+                    raise _fit_error(b, used, avail, what, res["luts"], res["ffs"], tool_log) from None
             raise
         if tool == "nextpnr-ice40" and not bitstream:
             break
