@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..netlist import CONST0, CONST1, FIRST_INPUT, Netlist, level_order
+from ..netlist import CONST0, CONST1, Netlist, level_order
 
 __all__ = ["rewrite", "live_gates", "sweep_dead"]
 
