@@ -72,15 +72,34 @@ _CHUNK = 32       # registers per line of a bank update
 _BANK_BITS = 1024  # bits per register vector
 
 
+def _pick(strings: list, index: np.ndarray) -> list:
+    """``[strings[i] for i in index]``, without a Python-level loop."""
+    if not index.size or index.min() == index.max():
+        return [strings[int(index[0])] if index.size else ""] * index.size
+    return np.array(strings, dtype=object).take(index).tolist()
+
+
+def _patched(default: str, n: int, where: np.ndarray, value) -> list:
+    """A list of ``n`` copies of ``default`` with ``value`` (a string, or a
+    list of strings in ``where`` order) at the indices ``where``."""
+    out = [default] * n
+    for k, i in enumerate(where.tolist()):
+        out[i] = value if isinstance(value, str) else value[k]
+    return out
+
+
+def _delay_suffixes(delay: np.ndarray) -> list:
+    """``""`` for no delay, ``_d<k>`` for ``k`` ranks."""
+    return _pick([""] + [f"_d{k}" for k in range(1, int(delay.max(initial=0)) + 1)], delay)
+
+
 def _ref_parts(src: np.ndarray, delay: np.ndarray) -> tuple[list, list, list]:
     """Names of signals ``src`` delayed by ``delay`` ranks as ``(prefixes, numbers,
     suffixes)`` for a ``%s%d%s`` template: ``s12``, ``s12_d2``; constants are
     literals ``1'b0``/``1'b1`` whatever the delay."""
     const = src < FIRST_INPUT
     delay = np.where(const, 0, delay)
-    suffixes = [""] + [f"_d{k}" for k in range(1, int(delay.max(initial=0)) + 1)]
-    return (list(map(("s", "1'b").__getitem__, const.tolist())), src.tolist(),
-            list(map(suffixes.__getitem__, delay.tolist())))
+    return _patched("s", src.size, np.flatnonzero(const), "1'b"), src.tolist(), _delay_suffixes(delay)
 
 
 def _zext(ref: str, have: int, want: int) -> str:
@@ -220,8 +239,36 @@ def _gate_section(plan: Plan, out):
     out.write("".join(tails))
 
 
-def _node_refs(prefix: str, ids: list, delay: list) -> list:
-    return [f"{prefix}{i}_d{d}" if d else f"{prefix}{i}" for i, d in zip(ids, delay)]
+def _adder_lines(pre: str, tree, adders: np.ndarray, width: np.ndarray) -> str:
+    """``wire [w-1:0] p<c>_<n> = x + y (+ z);`` for every adder, by one ``%``
+    operation: each operand is ``open prefix number suffix close``
+    (``{2'd0, p0_12_d1}``, ``p0_7``, ``4'd3`` for the constant), and the
+    two-operand template swallows the absent third operand with ``%.0s``."""
+    w = width[adders]
+    t = tree.stage[adders]
+    const = tree.const_node
+    cols = []
+    for side in (tree.a[adders], tree.b[adders], tree.c[adders]):
+        sd = np.where(side >= 0, side, 0)
+        is_const = (sd == const) & (side >= 0) if const >= 0 else np.zeros(sd.size, dtype=bool)
+        plain = ~is_const & (side >= 0)
+        pad = np.where(plain, w - width[sd], 0)
+        pads = np.unique(pad).tolist()
+        opens = _pick([f"{{{p}'d0, " if p else "" for p in range(max(pads) + 1)], pad)
+        closes = _pick(["", "}"], (pad > 0).astype(np.int64))
+        cw = np.flatnonzero(is_const)
+        prefixes = _patched(pre, sd.size, cw, [f"{int(x)}'d" for x in w[cw]])
+        numbers = np.where(is_const, tree.constant, sd).tolist()
+        suffixes = _delay_suffixes(np.where(plain, t - tree.stage[sd], 0))
+        cols += [opens, prefixes, numbers, suffixes, closes]
+    # an adder read in its own stage (pipelined, K >= 2) keeps its own carry chain (see popcount.py)
+    keep = (tree.read[adders] == t) & (adders != tree.root) & (tree.end > 0)
+    line = "    %swire [%d:0] " + pre + "%d = %s%s%d%s%s + %s%s%d%s%s"
+    templates = (line + "%.0s%.0s%.0s%.0s%.0s;\n", line + " + %s%s%d%s%s;\n")
+    kinds = (tree.c[adders] >= 0).astype(np.int64)
+    return ("".join(_pick(templates, kinds))
+            % _interleave(_pick(["", "(* keep *) "], keep.astype(np.int64)), (w - 1).tolist(),
+                          adders.tolist(), *cols))
 
 
 def _popcount_section(plan: Plan, c: int, out):
@@ -231,7 +278,7 @@ def _popcount_section(plan: Plan, c: int, out):
         out.write(f"    wire [{nw - 1}:0] sc{c} = {nw}'d0;\n")
         return
     const, nb = tree.const_node, tree.num_bits
-    stage, read = tree.stage, tree.read
+    stage = tree.stage
     delays = tree.delays()
     width = tree.widths()
     pre = f"p{c}_"
@@ -249,31 +296,18 @@ def _popcount_section(plan: Plan, c: int, out):
     sigs = plan.leaf_signals(c)
     parts = _ref_parts(sigs.astype(np.int64), stage[:nb] - plan.gates.stage[sigs])
     out.write(("    wire " + pre + "%d = %s%d%s;\n") * nb % _interleave(list(range(nb)), *parts))
-    # adders: a + b (+ c), each zero-extended to the node's width
+    # adders: a + b (+ c), each operand zero-extended to the node's width
     adders = tree.adders
-    t = stage[adders]
-    made = stage.copy()
-    refs = []
-    for side in (tree.a[adders], tree.b[adders], tree.c[adders]):
-        ok = side >= 0
-        sd = np.where(ok, side, 0)
-        r = _node_refs(pre, sd.tolist(), (t - made[sd]).tolist())
-        pad = (width[adders] - width[sd]).tolist()
-        for i in np.flatnonzero(sd == const).tolist() if const >= 0 else []:
-            r[i], pad[i] = f"{width[adders[i]]}'d{tree.constant}", 0
-        refs.append([("" if not o else (f"{{{p}'d0, {x}}}" if p else x))
-                     for o, p, x in zip(ok.tolist(), pad, r)])
-    # an adder read in its own stage (pipelined, K >= 2) keeps its own carry chain (see popcount.py)
-    comb = ((read[adders] == stage[adders]) & (adders != tree.root) & (tree.end > 0)).tolist()
-    out.write("".join([f"    {'(* keep *) ' if k else ''}wire [{w - 1}:0] {pre}{n} = {x} + {y}{' + ' + z if z else ''};\n"
-                       for k, w, n, x, y, z in zip(comb, width[adders].tolist(), adders.tolist(), *refs)]))
+    if adders.size:
+        out.write(_adder_lines(pre, tree, adders, width))
     root = tree.root
     if root == const:
         score = f"{nw}'d{tree.constant}"
     elif root < nb:
         score = _zext(f"{pre}{root}", 1, nw)
     else:
-        score = _zext(_node_refs(pre, [root], [tree.end - int(stage[root])])[0], int(width[root]), nw)
+        d = tree.end - int(stage[root])
+        score = _zext(f"{pre}{root}" + (f"_d{d}" if d else ""), int(width[root]), nw)
     out.write(f"    wire [{nw - 1}:0] sc{c} = {score};\n")
     out.write("".join(tails))
 

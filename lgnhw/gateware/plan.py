@@ -260,6 +260,19 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         mv.append(mv[x] + mv[y] + (mv[z] if z >= 0 else 0))
         return len(a) - 1
 
+    def add_many(xs, ys, zs, t):
+        """``add`` for each ``(xs[i], ys[i], zs[i])`` (``zs`` may be shorter:
+        no carry-in for the rest); returns the new nodes' ids."""
+        lo, m = len(a), len(xs)
+        zs = zs + [-1] * (m - len(zs))
+        a.extend(xs), b.extend(ys), c.extend(zs), stage.extend([t] * m)
+        val = mv.__getitem__
+        mv.extend([val(x) + val(y) + (val(z) if z >= 0 else 0) for x, y, z in zip(xs, ys, zs)])
+        return range(lo, lo + m)
+
+    def take(q: deque, k: int) -> list:
+        return [q.popleft() for _ in range(min(k, len(q)))]
+
     multi: list = []       # registered partial sums (and the constant once it joins)
     ones: deque = deque()  # one-bit registers, oldest first
     pos, t = 0, (times[0] if n else 0)   # pos: next arrival time not yet taken
@@ -281,28 +294,29 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         if const_pending and (ones or fused):  # constant + one bit: no carry chain at all
             made.append(add(const_id, ones.popleft() if ones else fused.popleft(), -1, t))
             const_pending = False
-        multi.sort(key=lambda x: (-mv[x], x))
+        multi.sort()                                     # by (-mv, id): sort is stable
+        multi.sort(key=mv.__getitem__, reverse=True)
         if const_pending and len(multi) % 2 == 1:
             multi.append(const_id)
             const_pending = False
-        for i in range(0, len(multi) - 1, 2):
-            made.append(add(multi[i], multi[i + 1], ones.popleft() if ones else -1, t))
+        pairs = len(multi) // 2
+        made.extend(add_many(multi[0:2 * pairs:2], multi[1:2 * pairs:2], take(ones, pairs), t))
         keep = [multi[-1]] if len(multi) % 2 else []
         if keep and ones:
             y = ones.popleft()
             made.append(add(keep.pop(), y, ones.popleft() if ones else -1, t))
-        while fused and len(ones) >= 2:  # gate + full adder: one LUT4 per sum bit
-            x, y = fused.popleft(), ones.popleft()
-            made.append(add(x, y, ones.popleft(), t))
+        fa = min(len(fused), len(ones) // 2)            # gate + full adder: one LUT4 per sum bit
+        if fa:
+            yz = take(ones, 2 * fa)
+            made.extend(add_many(take(fused, fa), yz[0::2], yz[1::2], t))
         if len(fused) == 1 and ones:
             made.append(add(fused.popleft(), ones.popleft(), -1, t))
         # keep enough bits to be the carry-ins of the next stage's adders
         pairs_next = (len(made) + len(keep)) // 2
         reserve = max(0, pairs_next - next_ones.get(t + 1, 0)) if reserve_cin else 0
         spare = deque(ones.popleft() for _ in range(min(reserve, len(ones))))
-        while len(ones) >= 3:
-            x, y = ones.popleft(), ones.popleft()
-            made.append(add(x, y, ones.popleft(), t))
+        xyz = take(ones, len(ones) // 3 * 3)
+        made.extend(add_many(xyz[0::3], xyz[1::3], xyz[2::3], t))
         if len(ones) == 2:
             x = ones.popleft()
             made.append(add(x, ones.popleft(), -1, t))
