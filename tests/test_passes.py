@@ -198,3 +198,39 @@ def test_first_equal_matches_numpy_unique(seed):
     rows = rng.integers(0, 3, size=(50, 3))
     _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
     assert np.array_equal(_first_equal(rows), first[inverse.reshape(-1)])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_first_equal_hashed_path_matches_numpy_unique(seed):
+    from lgnhw.passes.rewrite import _HASH_MIN, _first_equal
+    rng = np.random.default_rng(seed)
+    n = 3 * _HASH_MIN
+    # mostly distinct large keys, some repeated, in random order
+    keys = rng.integers(0, 1 << 60, size=n)
+    keys[rng.integers(0, n, size=n // 5)] = keys[rng.integers(0, n, size=n // 5)]
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    assert np.array_equal(_first_equal(keys), first[inverse])
+
+
+def _same_netlist(x, y):
+    return all(np.array_equal(getattr(x, f), getattr(y, f)) for f in ("op", "a", "b", "outputs", "bias"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(net=netlists())
+def test_idle_checks_never_skip_a_change(net):
+    from lgnhw.passes.rewrite import consts_idle, rewrite, wires_idle
+    for n in (net, optimize(net)[0]):
+        if consts_idle(n):
+            assert _same_netlist(rewrite(n, consts=True), n)
+        if wires_idle(n):
+            assert _same_netlist(rewrite(n, wires=True), n)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_idle_checks_hold_on_optimised_netlists(seed):
+    from lgnhw.passes.rewrite import consts_idle, wires_idle
+    net = random_dag(12, 600, 40, 4, seed=seed, window=60, const_prob=0.05)
+    assert not consts_idle(net)
+    opt, _ = optimize(net)
+    assert consts_idle(opt) and wires_idle(opt)

@@ -19,7 +19,7 @@ import numpy as np
 from .. import ops
 from ..netlist import CONST0, CONST1, Netlist, level_order
 
-__all__ = ["rewrite", "live_gates", "sweep_dead"]
+__all__ = ["rewrite", "consts_idle", "wires_idle", "live_gates", "sweep_dead"]
 
 
 # The op algebra of lgnhw.ops as 16-entry lookup tables: one gather per rule
@@ -49,11 +49,31 @@ def _pack_key(ka, kb, ko, num_signals):
     return np.stack([ka, kb, ko], axis=1)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing multiplier (2**64 / phi, odd)
+_HASH_MIN = 1 << 12                        # smaller key sets are just sorted
+
+
 def _first_equal(key: np.ndarray) -> np.ndarray:
-    """For every row of ``key``, the index of the first row equal to it."""
+    """For every row of ``key``, the index of the first row equal to it.
+
+    Large 1-D key sets are hashed into a table of 4n..8n buckets first; only
+    keys that share a bucket with another key (a small fraction, and every
+    duplicate) are sorted."""
     if key.ndim > 1:
         _, first_idx, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         return first_idx[inverse.reshape(-1)]
+    if key.size < _HASH_MIN:
+        return _first_equal_sorted(key)
+    bits = (4 * key.size - 1).bit_length()
+    bucket = ((key.view(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).view(np.int64)
+    crowded = np.flatnonzero(np.bincount(bucket, minlength=1 << bits)[bucket] > 1)
+    rep = np.arange(key.size)
+    if crowded.size:            # flatnonzero keeps index order: the first of equals stays first
+        rep[crowded] = crowded[_first_equal_sorted(key[crowded])]
+    return rep
+
+
+def _first_equal_sorted(key: np.ndarray) -> np.ndarray:
     order = np.argsort(key)                      # any order of equal keys will do:
     sk = key[order]                              # the minimum below picks the first
     start = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
@@ -189,6 +209,39 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         new_out[ones] = CONST0
     # Rewritten inputs come from earlier levels, so the depths above are exact.
     return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)._seed_levels(level[first:])
+
+
+def _untidy(op, a, b, dep_a, dep_b) -> bool:
+    """Some single-input gate does not read input a alone (``rewrite`` would tidy it)."""
+    return bool((dep_b & ~dep_a).any() or ((dep_a ^ dep_b) & (a != b)).any())
+
+
+def consts_idle(net: Netlist) -> bool:
+    """True if ``rewrite(net, consts=True)`` would return ``net`` unchanged:
+    no gate reads a constant, computes one or reads one signal twice into a
+    two-input function, every gate is tidy and no output is constant 1.
+    A few vectorised checks, far cheaper than the sweep."""
+    op, a, b = net.op, net.a, net.b
+    dep_a, dep_b = _DEP_A[op], _DEP_B[op]
+    return not (bool((a <= CONST1).any() or (b <= CONST1).any() or (net.outputs == CONST1).any()
+                     or (~(dep_a | dep_b)).any() or ((a == b) & (_SAME[op] != op)).any())
+                or _untidy(op, a, b, dep_a, dep_b))
+
+
+def wires_idle(net: Netlist) -> bool:
+    """True if ``rewrite(net, wires=True)`` would return ``net`` unchanged:
+    every gate is tidy, there is no wire (op ``A``), no gate reads an
+    inverter (inverters that only feed outputs stay) and no output is
+    constant 1 (every sweep moves those into the bias)."""
+    op, a, b = net.op, net.a, net.b
+    dep_a, dep_b = _DEP_A[op], _DEP_B[op]
+    single = dep_a ^ dep_b
+    if (_untidy(op, a, b, dep_a, dep_b) or (single & (op == ops.A)).any()
+            or (net.outputs == CONST1).any()):
+        return False
+    inverter = np.zeros(net.num_signals, dtype=bool)
+    inverter[net.first_gate:] = single           # tidy single-input gates that are no wire: NOT A
+    return not bool(inverter[a].any() or inverter[b].any())
 
 
 def live_gates(net: Netlist, groups=None) -> np.ndarray:
