@@ -89,7 +89,7 @@ def naive_verilog(net: Netlist, name: str = "naive_core") -> tuple[str, int]:
     cw = max(1, (c - 1).bit_length())
     nw = max(1, int(gs + int(net.bias.max(initial=0))).bit_length())
     width = cw + c * nw
-    lines = [f"// naive baseline core (benchmarks/bench_boards.py): one register per layer,",
+    lines = ["// naive baseline core (benchmarks/bench_boards.py): one register per layer,",
              f"// behavioural popcount + argmax. {net.num_gates} gates, {depth} layers.",
              f"module {name} (input wire clk, input wire rst,",
              f"    input wire [{net.num_inputs - 1}:0] i__payload, input wire i__valid,",

@@ -11,7 +11,6 @@ Usage: python benchmarks/bench_scale.py [--gates 1000000 61000000] [--layers 8] 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile

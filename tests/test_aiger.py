@@ -1,7 +1,6 @@
 """AIGER write/read: function and class structure survive our round trip and yosys."""
 
 import itertools
-import shutil
 import subprocess
 
 import numpy as np

@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgnhw import FormatError, Netlist, load_model
+from lgnhw import FormatError, load_model
 from lgnhw.equiv import find_yosys
 from lgnhw.formats import detect_format
 from lgnhw.formats.blif import COVERS, read_blif, write_blif

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from lgnhw import LgnhwError, Netlist, write_lgn
+from lgnhw import LgnhwError, write_lgn
 from lgnhw.cli import main
 from lgnhw.equiv import bitwise_miter, equivalent, find_yosys, miter_netlist
 from lgnhw.golden import class_counts

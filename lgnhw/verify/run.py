@@ -13,7 +13,6 @@ config whose path is in the ``LGN_TB_CONFIG`` environment variable.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
