@@ -117,7 +117,12 @@ class Netlist:
     # -- validation ----------------------------------------------------------
 
     def check(self) -> "Netlist":
-        """Validate every invariant; raise :class:`NetlistError` naming the first violation."""
+        """Validate every invariant; raise :class:`NetlistError` naming the first violation.
+
+        A netlist is immutable, so a passed check is remembered: checking it
+        again costs nothing (until depths are recorded with ``_seed_levels``)."""
+        if self.__dict__.get("_checked"):
+            return self
         if self.num_inputs < 0:
             raise NetlistError(f"num_inputs is {self.num_inputs}, must be >= 0")
         if self.num_classes < 1:
@@ -169,6 +174,7 @@ class Netlist:
             del self.__dict__["levels"]
             if not np.array_equal(seeded, self.levels):
                 raise NetlistError("recorded gate levels differ from the netlist's structure")
+        self.__dict__["_checked"] = True
         return self
 
     # -- structure -----------------------------------------------------------
@@ -222,6 +228,7 @@ class Netlist:
         lv = np.array(levels, dtype=np.int32)
         lv.setflags(write=False)
         self.__dict__["levels"] = lv
+        self.__dict__.pop("_checked", None)      # the recorded depths are not checked yet
         return self
 
     def op_counts(self) -> dict[str, int]:

@@ -186,6 +186,9 @@ def test_check_rejects_wrong_recorded_depths():
     with pytest.raises(NetlistError, match="recorded gate levels"):
         net._seed_levels([1, 1]).check()      # gate 1 reads gate 0: its depth is 2
     assert net.check().levels.tolist() == [1, 2]
+    # a passed check is remembered, but recording depths makes the next check verify them
+    with pytest.raises(NetlistError, match="recorded gate levels"):
+        net._seed_levels([1, 1]).check()
 
 
 @pytest.mark.parametrize("seed", range(5))
