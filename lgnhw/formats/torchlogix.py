@@ -333,11 +333,13 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
 
     uses = _USES_OF[kind]
     op = _OP_OF[kind]
-    # Unread slots take the read slot's id (constants read constant 0).
-    src0 = np.where(uses == _IN1, in1, in0)
-    src1 = np.where(uses == _IN0, in0, in1)
-    src0 = np.where(uses == _NONE, -1, src0)
-    src1 = np.where(uses == _NONE, -1, src1)
+    # Unread slots take the read slot's id (constants read constant 0); in
+    # place, as these columns are the largest arrays of a load.
+    src0, src1 = in0, in1
+    only0, only1, none = uses == _IN0, uses == _IN1, uses == _NONE
+    src1[only0] = src0[only0]
+    src0[only1] = src1[only1]
+    src0[none] = src1[none] = -1
     a, b = ids.signals(src0), ids.signals(src1)
     for name, sig, src in (("in0", a, src0), ("in1", b, src1)):
         bad = np.flatnonzero(sig < 0)
