@@ -49,19 +49,23 @@ GATE_TEMPLATES = (
 
 
 def _printf_templates() -> tuple:
-    """Each op's gate line as one printf template of seven arguments
-    ``(v, prefix_a, a, suffix_a, prefix_b, b, suffix_b)``: an operand is
-    ``prefix number suffix`` (``s12_d1``, ``1'b0``) and ``%.0s`` swallows
-    the operands an op does not read, so a whole block of gates is
-    formatted by a single ``%`` operation."""
-    ref, skip = "%s%d%s", "%.0s%.0s%.0s"
+    """Each gate line as a printf template of five arguments ``(v, a,
+    suffix_a, b, suffix_b)``, indexed by ``op * 4 + 2 * const_a + const_b``:
+    an operand is ``s<a><suffix>`` (``s12``, ``s12_d1``), or the literal
+    ``1'b<a>`` when it is a constant (its suffix swallowed by ``%.0s``);
+    ``%.0s`` also swallows the operands an op does not read. So a whole
+    block of gates is formatted by a single ``%`` operation."""
     lines = []
     for t in GATE_TEMPLATES:
         if "{a}" in t and "{b}" in t and t.index("{a}") > t.index("{b}"):
             raise AssertionError("gate templates must name a before b")
-        body = t.replace("%", "%%").replace("{a}", ref).replace("{b}", ref)
-        lines.append("    wire s%d = " + ("" if "{a}" in t else skip) + body
-                     + ("" if "{b}" in t else skip) + ";\n")
+        for const_a in (False, True):
+            for const_b in (False, True):
+                ref_a = "1'b%d%.0s" if const_a else "s%d%s"
+                ref_b = "1'b%d%.0s" if const_b else "s%d%s"
+                body = t.replace("%", "%%").replace("{a}", ref_a).replace("{b}", ref_b)
+                lines.append("    wire s%d = " + ("" if "{a}" in t else "%.0s%.0s") + body
+                             + ("" if "{b}" in t else "%.0s%.0s") + ";\n")
     return tuple(lines)
 
 
@@ -233,9 +237,12 @@ def _gate_section(plan: Plan, out):
         t = stage[first + start:first + stop]
         a = net.a[start:stop].astype(np.int64)
         b = net.b[start:stop].astype(np.int64)
+        ca, cb = a < FIRST_INPUT, b < FIRST_INPUT
         args = _interleave(list(range(first + start, first + stop)),
-                           *_ref_parts(a, t - stage[a]), *_ref_parts(b, t - stage[b]))
-        out.write("".join(map(_GATE_PRINTF.__getitem__, net.op[start:stop].tolist())) % args)
+                           a.tolist(), _delay_suffixes(np.where(ca, 0, t - stage[a])),
+                           b.tolist(), _delay_suffixes(np.where(cb, 0, t - stage[b])))
+        line = (net.op[start:stop].astype(np.int64) << 2) | (ca << 1) | cb
+        out.write("".join(_pick(_GATE_PRINTF, line)) % args)
     out.write("".join(tails))
 
 
