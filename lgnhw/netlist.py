@@ -217,10 +217,13 @@ class Netlist:
     @cached_property
     def level_groups(self) -> list[np.ndarray]:
         """Gate indices grouped by level: ``level_groups[d-1]`` holds the gates of depth d."""
-        lv = self.levels
+        lv, depth = self.levels, self.depth
+        if np.all(lv[1:] >= lv[:-1]):          # listed level by level (every pass's output)
+            bounds = np.searchsorted(lv, np.arange(depth + 1), side="right").tolist()
+            return [np.arange(bounds[d - 1], bounds[d]) for d in range(1, depth + 1)]
         order = level_order(lv)
-        bounds = np.cumsum(np.bincount(lv, minlength=self.depth + 1)).tolist()
-        return [order[bounds[d - 1]:bounds[d]] for d in range(1, self.depth + 1)]
+        bounds = np.cumsum(np.bincount(lv, minlength=depth + 1)).tolist()
+        return [order[bounds[d - 1]:bounds[d]] for d in range(1, depth + 1)]
 
     def _seed_levels(self, levels) -> "Netlist":
         """Record gate depths a pass already knows (see :mod:`lgnhw.passes.rewrite`),
