@@ -8,8 +8,8 @@ full of such pairs (a gate combining a neighbour with one of its inputs).
 """
 
 from ..netlist import Netlist
-from .rewrite import rewrite, sweep_dead
+from .rewrite import rewrite_swept
 
 
 def collapse(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, collapse=True), net.level_groups)
+    return rewrite_swept(net, collapse=True)

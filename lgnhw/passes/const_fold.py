@@ -7,10 +7,10 @@ by it; outputs that become constant 1 move into their class's bias (constant
 """
 
 from ..netlist import Netlist
-from .rewrite import consts_idle, rewrite, sweep_dead
+from .rewrite import consts_idle, rewrite_swept, sweep_dead
 
 
 def const_fold(net: Netlist) -> Netlist:
     if consts_idle(net):                       # nothing to fold: skip the sweep
         return sweep_dead(net)
-    return sweep_dead(rewrite(net, consts=True), net.level_groups)
+    return rewrite_swept(net, consts=True)

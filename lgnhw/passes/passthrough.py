@@ -8,10 +8,10 @@ it.
 """
 
 from ..netlist import Netlist
-from .rewrite import rewrite, sweep_dead, wires_idle
+from .rewrite import rewrite_swept, sweep_dead, wires_idle
 
 
 def passthrough(net: Netlist) -> Netlist:
     if wires_idle(net):                        # no pass-through gate to remove: skip the sweep
         return sweep_dead(net)
-    return sweep_dead(rewrite(net, wires=True), net.level_groups)
+    return rewrite_swept(net, wires=True)

@@ -14,12 +14,14 @@ levels, from the top) and renumbers everything once.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import ops
 from ..netlist import CONST0, CONST1, Netlist, level_order
 
-__all__ = ["rewrite", "consts_idle", "wires_idle", "live_gates", "sweep_dead"]
+__all__ = ["rewrite", "rewrite_swept", "consts_idle", "wires_idle", "live_gates", "sweep_dead"]
 
 
 # The op algebra of lgnhw.ops as 16-entry lookup tables: one gather per rule
@@ -113,8 +115,33 @@ def _collapse(o, ga, gb, op, a, b, first):
     return np.where(hit, table, o), np.where(hit, u, ga), np.where(hit, v, gb)
 
 
-def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
-            hashing: bool = False, collapse: bool = False) -> Netlist:
+class _Gates(NamedTuple):
+    """A rewritten netlist's arrays (signal numbers int64), before the sweep."""
+    op: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    outputs: np.ndarray
+    bias: np.ndarray
+    levels: np.ndarray
+
+
+def rewrite(net: Netlist, **rules) -> Netlist:
+    """One level-ordered sweep applying the enabled local ``rules`` (see
+    :func:`_rewrite`). The result still holds every gate (rewritten); run
+    :func:`sweep_dead` to drop the ones no output needs, or use
+    :func:`rewrite_swept` for both at once."""
+    r = _rewrite(net, **rules)
+    return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+
+
+def rewrite_swept(net: Netlist, **rules) -> Netlist:
+    """``sweep_dead(rewrite(net, **rules))`` without the netlist in between:
+    the sweep reads the rewritten arrays (the usual body of a pass)."""
+    return _swept(net, _rewrite(net, **rules), net.level_groups)
+
+
+def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
+             hashing: bool = False, collapse: bool = False) -> _Gates:
     """One level-ordered sweep applying the enabled local rules.
 
     consts
@@ -131,9 +158,6 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     collapse
         a gate whose inputs depend on only two distinct signals one level
         down becomes one gate reading those two signals (see :func:`_collapse`).
-
-    The result still holds every gate (rewritten); run :func:`sweep_dead` to
-    drop the ones no output needs.
     """
     first = net.first_gate
     alias = np.arange(net.num_signals, dtype=np.int64)
@@ -208,7 +232,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         np.add.at(bias, cls, 1)
         new_out[ones] = CONST0
     # Rewritten inputs come from earlier levels, so the depths above are exact.
-    return net.replace(op=op, a=a, b=b, outputs=new_out, bias=bias)._seed_levels(level[first:])
+    return _Gates(op, a, b, new_out, bias, level[first:])
 
 
 def _untidy(op, a, b, dep_a, dep_b) -> bool:
@@ -252,21 +276,25 @@ def live_gates(net: Netlist, groups=None) -> np.ndarray:
     groups of the netlist a :func:`rewrite` started from qualify for its
     result: rewritten inputs come from earlier levels.
     """
-    live = np.zeros(net.num_signals, dtype=bool)
-    live[net.outputs] = True
-    first = net.first_gate
-    for group in reversed(net.level_groups if groups is None else groups):
+    return _live(net.first_gate, net.num_signals, net.a, net.b, net.outputs,
+                 net.level_groups if groups is None else groups)
+
+
+def _live(first, num_signals, a, b, outputs, groups) -> np.ndarray:
+    live = np.zeros(num_signals, dtype=bool)
+    live[outputs] = True
+    for group in reversed(groups):
         sel = _as_slice(group)
         if isinstance(sel, slice):
             mask = live[first + sel.start:first + sel.stop]
             if not mask.any():
                 continue
-            live[net.a[sel][mask]] = True
-            live[net.b[sel][mask]] = True
+            live[a[sel][mask]] = True
+            live[b[sel][mask]] = True
         else:
             g = group[live[first + group]]
-            live[net.a[g]] = True
-            live[net.b[g]] = True
+            live[a[g]] = True
+            live[b[g]] = True
     return live[first:]
 
 
@@ -275,17 +303,24 @@ def sweep_dead(net: Netlist, groups=None) -> Netlist:
     (a topological order in which every level is one contiguous run, so
     later sweeps work on slices); renumber signals once. ``groups``: see
     :func:`live_gates`."""
-    keep = live_gates(net, groups)
-    lv = net.levels
-    kept = np.flatnonzero(keep)
-    order = level_order(lv[kept])
-    if keep.all() and np.array_equal(order, kept):
-        return net
-    kept = kept[order]
+    return _swept(net, _Gates(net.op, net.a, net.b, net.outputs, net.bias, net.levels),
+                  net.level_groups if groups is None else groups)
+
+
+def _swept(net: Netlist, r: _Gates, groups) -> Netlist:
+    """The netlist of ``r`` (``net``'s gates, rewritten or not) without its dead gates."""
     first = net.first_gate
+    keep = _live(first, net.num_signals, r.a, r.b, r.outputs, groups)
+    kept = np.flatnonzero(keep)
+    order = level_order(r.levels[kept])
+    if keep.all() and np.array_equal(order, kept):
+        if r.a is net.a and r.b is net.b and r.op is net.op and r.outputs is net.outputs:
+            return net
+        return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+    kept = kept[order]
     remap = np.empty(net.num_signals, dtype=np.int64)
     remap[:first] = np.arange(first)
     remap[first + kept] = first + np.arange(kept.size)
     # a live gate's inputs are live, so its depth is unchanged
-    return net.replace(op=net.op[kept], a=remap[net.a[kept]], b=remap[net.b[kept]],
-                       outputs=remap[net.outputs])._seed_levels(lv[kept])
+    return net.replace(op=r.op[kept], a=remap[r.a[kept]], b=remap[r.b[kept]],
+                       outputs=remap[r.outputs], bias=r.bias)._seed_levels(r.levels[kept])

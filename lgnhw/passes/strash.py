@@ -7,8 +7,8 @@ by the other, inverted, and its consumers absorb the inversion.
 """
 
 from ..netlist import Netlist
-from .rewrite import rewrite, sweep_dead
+from .rewrite import rewrite_swept
 
 
 def strash(net: Netlist) -> Netlist:
-    return sweep_dead(rewrite(net, hashing=True), net.level_groups)
+    return rewrite_swept(net, hashing=True)
