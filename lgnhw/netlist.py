@@ -44,6 +44,20 @@ def _readonly(arr, dtype):
     return arr
 
 
+def first_unordered(idx: np.ndarray, first: int, block: int = 1 << 16) -> int:
+    """Index of the first gate ``i`` whose input ``idx[i]`` is negative or
+    not below its own signal ``first + i``; -1 if there is none. Works
+    block by block, so no array of all signal numbers is made."""
+    step = np.arange(block, dtype=np.int64)
+    for start in range(0, idx.shape[0], block):
+        part = idx[start:start + block]
+        own = step[:part.shape[0]] + (first + start)
+        bad = np.flatnonzero((part < 0) | (part >= own))
+        if bad.size:
+            return start + int(bad[0])
+    return -1
+
+
 def level_order(levels: np.ndarray) -> np.ndarray:
     """Indices that sort ``levels`` stably (equal levels keep their order)."""
     if np.all(levels[1:] >= levels[:-1]):          # already listed level by level
@@ -137,17 +151,15 @@ class Netlist:
         bad = np.flatnonzero(self.op > 15)
         if bad.size:
             raise NetlistError(f"gate {bad[0]} has op {self.op[bad[0]]}, must be 0..15")
-        own = np.arange(self.first_gate, self.num_signals, dtype=np.int64)
         for name in ("a", "b"):
             idx = getattr(self, name)
-            bad = np.flatnonzero((idx < 0) | (idx >= own))
-            if bad.size:
-                gate = int(bad[0])
+            gate = first_unordered(idx, self.first_gate)
+            if gate >= 0:
                 src = int(idx[gate])
                 why = ("out of range" if src < 0 or src >= self.num_signals
                        else "not earlier in topological order (cycle or misordered gates)")
-                raise NetlistError(
-                    f"gate {gate} (signal {own[gate]}) input {name} reads signal {src}, which is {why}")
+                raise NetlistError(f"gate {gate} (signal {self.first_gate + gate}) input {name} "
+                                   f"reads signal {src}, which is {why}")
         n = self.num_outputs
         if n == 0:
             raise NetlistError("the netlist has no outputs")

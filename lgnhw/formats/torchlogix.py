@@ -39,7 +39,7 @@ import msgspec
 import numpy as np
 
 from ..errors import FormatError, LgnhwError
-from ..netlist import CONST0, FIRST_INPUT, Netlist
+from ..netlist import CONST0, FIRST_INPUT, Netlist, first_unordered
 from .toposort import topological_order
 
 __all__ = ["read_torchlogix", "is_torchlogix_json", "OPS"]
@@ -226,9 +226,7 @@ class _Ids:
 
 def _topological_order(a, b, first, gate_ids, path):
     """Gate list positions in a topological order (None if the file order is one)."""
-    g = a.size
-    own = first + np.arange(g)
-    if g == 0 or (np.all(a < own) and np.all(b < own)):
+    if first_unordered(a, first) < 0 and first_unordered(b, first) < 0:
         return None
     order, node = topological_order(np.where(a >= first, a - first, -1),
                                     np.where(b >= first, b - first, -1))
@@ -328,7 +326,7 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
         clash = np.flatnonzero(ids.gate_positions(sums[0]) >= 0)
         if clash.size:
             raise FormatError(path, f"sum node id {sums[0][clash[0]]} is also a gate id")
-        if np.unique(sums[0]).size != sums[0].size:
+        if len(set(sums[0].tolist())) != sums[0].size:
             raise FormatError(path, "two sum nodes share one node_id")
 
     uses = _USES_OF[kind]
