@@ -231,7 +231,7 @@ class Netlist:
         """Gate indices grouped by level: ``level_groups[d-1]`` holds the gates of depth d."""
         lv, depth = self.levels, self.depth
         if np.all(lv[1:] >= lv[:-1]):          # listed level by level (every pass's output)
-            bounds = np.searchsorted(lv, np.arange(depth + 1), side="right").tolist()
+            bounds = np.searchsorted(lv, np.arange(depth + 1, dtype=lv.dtype), side="right").tolist()
             return [np.arange(bounds[d - 1], bounds[d]) for d in range(1, depth + 1)]
         order = level_order(lv)
         bounds = np.cumsum(np.bincount(lv, minlength=depth + 1)).tolist()

@@ -318,9 +318,9 @@ def _swept(net: Netlist, r: _Gates, groups) -> Netlist:
             return net
         return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
     kept = kept[order]
-    remap = np.empty(net.num_signals, dtype=np.int64)
+    remap = np.empty(net.num_signals, dtype=np.int32)   # signal numbers fit the IR's int32
     remap[:first] = np.arange(first)
-    remap[first + kept] = first + np.arange(kept.size)
+    remap[first:][kept] = np.arange(first, first + kept.size, dtype=np.int32)
     # a live gate's inputs are live, so its depth is unchanged
     return net.replace(op=r.op[kept], a=remap[r.a[kept]], b=remap[r.b[kept]],
                        outputs=remap[r.outputs], bias=r.bias)._seed_levels(r.levels[kept])
