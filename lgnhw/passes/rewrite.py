@@ -99,20 +99,25 @@ def _collapse(o, ga, gb, op, a, b, first):
     both = xg & yg & (((pa == pb) & (qa == qb)) | ((pa == qb) & (qa == pb)))
     left = ~both & xg & ((gb == pa) | (gb == qa))
     right = ~both & ~left & yg & ((ga == pb) | (ga == qb))
-    hit = both | left | right
-    if not hit.any():
+    h = np.flatnonzero(both | left | right)
+    if not h.size:
         return o, ga, gb
+    # the truth table of each hit gate over (u, v), computed for the hits only
+    both, left, right, pa, qa, oa, pb, qb, ob, x, y, g = (
+        both[h], left[h], right[h], pa[h], qa[h], oa[h], pb[h], qb[h], ob[h], ga[h], gb[h], o[h])
     u = np.where(right, pb, pa)
     v = np.where(right, qb, qa)
-    table = np.zeros(o.shape, dtype=np.int64)
+    table = np.zeros(h.size, dtype=np.int64)
     for U in (0, 1):
         for V in (0, 1):
             pick = lambda s: np.where(s == u, U, V)  # noqa: E731 - value of u or v
-            x_val = np.where(right, pick(ga), ops.evaluate(oa, U, V))
+            x_val = np.where(right, pick(x), ops.evaluate(oa, U, V))
             y_val = np.where(both, ops.evaluate(ob, pick(pb), pick(qb)),
-                             np.where(left, pick(gb), ops.evaluate(ob, U, V)))
-            table |= ops.evaluate(o, x_val, y_val) << (3 - (2 * U + V))
-    return np.where(hit, table, o), np.where(hit, u, ga), np.where(hit, v, gb)
+                             np.where(left, pick(y), ops.evaluate(ob, U, V)))
+            table |= ops.evaluate(g, x_val, y_val) << (3 - (2 * U + V))
+    o, ga, gb = o.copy(), ga.copy(), gb.copy()
+    o[h], ga[h], gb[h] = table, u, v
+    return o, ga, gb
 
 
 class _Gates(NamedTuple):
@@ -167,14 +172,20 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     b = net.b.astype(np.int64)
     level = np.zeros(net.num_signals, dtype=np.int32)  # depths in the rewritten netlist
 
+    aliased = False      # until a signal is aliased, every gate reads its inputs as they are
     for group in net.level_groups:
         sel = _as_slice(group)
-        sig = first + (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else group)
-        ga, ia = alias[a[sel]], inv[a[sel]]
-        gb, ib = alias[b[sel]], inv[b[sel]]
-        o = op[sel]
-        o = np.where(ia, _NEG_A[o], o)
-        o = np.where(ib, _NEG_B[o], o)
+        if isinstance(sel, slice):
+            sig = np.arange(first + sel.start, first + sel.stop)
+            own = slice(first + sel.start, first + sel.stop)
+        else:
+            sig = own = first + group
+        o, ga, gb = op[sel], a[sel], b[sel]
+        if aliased:
+            ia, ib = inv[ga], inv[gb]
+            ga, gb = alias[ga], alias[gb]
+            o = np.where(ia, _NEG_A[o], o)
+            o = np.where(ib, _NEG_B[o], o)
 
         if collapse:
             o, ga, gb = _collapse(o, ga, gb, op, a, b, first)
@@ -195,7 +206,7 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
         single = dep_a ^ dep_b
         gb = np.where(single, ga, gb)
         op[sel], a[sel], b[sel] = o, ga, gb
-        level[sig] = np.maximum(level[ga], level[gb]) + 1
+        level[own] = np.maximum(level[ga], level[gb]) + 1
 
         done = np.zeros(sig.size, dtype=bool)
         if consts:
@@ -207,6 +218,7 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
             alias[sig[single]] = ga[single]
             inv[sig[single]] = o[single] == ops.NOT_A
             done |= single
+        aliased = aliased or bool(done.any())
         if hashing:
             cand = np.flatnonzero(~done)
             if cand.size > 1:
@@ -220,11 +232,11 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
                 dup = rep != np.arange(cand.size)
                 alias[sig[cand[dup]]] = sig[cand[rep[dup]]]
                 inv[sig[cand[dup]]] = neg[dup] ^ neg[rep[dup]]
+                aliased = aliased or bool(dup.any())
 
     # Outputs follow non-inverted aliases; a constant-1 output becomes bias.
     out = net.outputs.astype(np.int64)
-    target, flip = alias[out], inv[out]
-    new_out = np.where(flip, out, target)
+    new_out = np.where(inv[out], out, alias[out]) if aliased else out
     bias = net.bias.copy()
     ones = new_out == CONST1
     if ones.any():
