@@ -84,6 +84,8 @@ and both backends use it (``core.latency``).
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
+from operator import add as add_int
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -263,15 +265,21 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     def add_many(xs, ys, zs, t):
         """``add`` for each ``(xs[i], ys[i], zs[i])`` (``zs`` may be shorter:
         no carry-in for the rest); returns the new nodes' ids."""
-        lo, m = len(a), len(xs)
-        zs = zs + [-1] * (m - len(zs))
-        a.extend(xs), b.extend(ys), c.extend(zs), stage.extend([t] * m)
+        lo, m, k = len(a), len(xs), len(zs)
+        a.extend(xs), b.extend(ys), c.extend(zs), c.extend([-1] * (m - k)), stage.extend([t] * m)
         val = mv.__getitem__
-        mv.extend([val(x) + val(y) + (val(z) if z >= 0 else 0) for x, y, z in zip(xs, ys, zs)])
+        sums = list(map(add_int, map(val, xs), map(val, ys)))
+        sums[:k] = map(add_int, sums[:k], map(val, zs))
+        mv.extend(sums)
         return range(lo, lo + m)
 
     def take(q: deque, k: int) -> list:
-        return [q.popleft() for _ in range(min(k, len(q)))]
+        """The first ``k`` items of ``q`` (fewer if it is shorter), removed from it."""
+        out = list(islice(q, k))
+        rest = list(islice(q, len(out), None))
+        q.clear()
+        q.extend(rest)
+        return out
 
     multi: list = []       # registered partial sums (and the constant once it joins)
     ones: deque = deque()  # one-bit registers, oldest first
