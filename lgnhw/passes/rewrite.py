@@ -180,31 +180,42 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
             own = slice(first + sel.start, first + sel.stop)
         else:
             sig = own = first + group
+        # o, ga, gb: this level's gates, rewritten in place below (each rule
+        # touches only the gates it applies to); they may be views of op, a,
+        # b, which take them back at the end anyway and which later levels
+        # read only below this one
         o, ga, gb = op[sel], a[sel], b[sel]
         if aliased:
             ia, ib = inv[ga], inv[gb]
             ga, gb = alias[ga], alias[gb]
-            o = np.where(ia, _NEG_A[o], o)
-            o = np.where(ib, _NEG_B[o], o)
+            hit = np.flatnonzero(ia | ib)        # absorb inverted inputs into the op
+            if hit.size:
+                h = o[hit]
+                h = np.where(ia[hit], _NEG_A[h], h)
+                o[hit] = np.where(ib[hit], _NEG_B[h], h)
 
         if collapse:
             o, ga, gb = _collapse(o, ga, gb, op, a, b, first)
 
         if consts:
             ca, cb = ga <= CONST1, gb <= CONST1
-            o = np.where(ca, _FIX_A[ga & 1, o], o)
-            o = np.where(cb, _FIX_B[gb & 1, o], o)
-            ga, gb = np.where(ca, gb, ga), np.where(cb, ga, gb)
-            same = ga == gb
-            o = np.where(same, _SAME[o], o)
+            hit = np.flatnonzero(ca | cb | (ga == gb))
+            if hit.size:
+                ho, ha, hb, hca, hcb = o[hit], ga[hit], gb[hit], ca[hit], cb[hit]
+                ho = np.where(hca, _FIX_A[ha & 1, ho], ho)
+                ho = np.where(hcb, _FIX_B[hb & 1, ho], ho)
+                ha, hb = np.where(hca, hb, ha), np.where(hcb, ha, hb)
+                o[hit] = np.where(ha == hb, _SAME[ho], ho)
+                ga[hit], gb[hit] = ha, hb
 
         dep_a, dep_b = _DEP_A[o], _DEP_B[o]
-        # Tidy single-input gates so that the input they read is input a.
-        only_b = dep_b & ~dep_a
-        o = np.where(only_b, _SWAP[o], o)
-        ga, gb = np.where(only_b, gb, ga), np.where(only_b, ga, gb)
         single = dep_a ^ dep_b
-        gb = np.where(single, ga, gb)
+        # Tidy single-input gates so that the input they read is input a (and b).
+        hit = np.flatnonzero(single & (dep_b | (ga != gb)))
+        if hit.size:
+            only_b = dep_b[hit]
+            o[hit] = np.where(only_b, _SWAP[o[hit]], o[hit])
+            ga[hit] = gb[hit] = np.where(only_b, gb[hit], ga[hit])
         op[sel], a[sel], b[sel] = o, ga, gb
         level[own] = np.maximum(level[ga], level[gb]) + 1
 
