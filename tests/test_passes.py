@@ -237,3 +237,14 @@ def test_idle_checks_hold_on_optimised_netlists(seed):
     assert not consts_idle(net)
     opt, _ = optimize(net)
     assert consts_idle(opt) and wires_idle(opt)
+
+
+@pytest.mark.parametrize("rule", ["consts", "wires", "hashing", "collapse"])
+@settings(max_examples=60, deadline=None)
+@given(net=netlists())
+def test_rewrite_swept_is_sweep_dead_of_rewrite(rule, net):
+    from lgnhw.passes.rewrite import rewrite, rewrite_swept, sweep_dead
+    fused = rewrite_swept(net, **{rule: True})
+    assert _same_netlist(fused, sweep_dead(rewrite(net, **{rule: True}), net.level_groups))
+    assert np.array_equal(fused.levels, Netlist(fused.num_inputs, fused.op, fused.a, fused.b,
+                                                fused.outputs, fused.num_classes).levels)

@@ -9,7 +9,10 @@ one sweep reaches the local fixpoint; inverted aliases are absorbed into the
 consuming gate by rewriting its op id (never by adding a NOT gate).
 
 :func:`sweep_dead` then keeps the gates that reach an output (mark over
-levels, from the top) and renumbers everything once.
+levels, from the top) and renumbers everything once; :func:`rewrite_swept`
+does both without building the netlist in between. Each rule touches only the
+gates it applies to, and :func:`consts_idle` / :func:`wires_idle` tell, by a
+few whole-netlist checks, when a sweep with those rules would change nothing.
 """
 
 from __future__ import annotations
@@ -130,23 +133,8 @@ class _Gates(NamedTuple):
     levels: np.ndarray
 
 
-def rewrite(net: Netlist, **rules) -> Netlist:
-    """One level-ordered sweep applying the enabled local ``rules`` (see
-    :func:`_rewrite`). The result still holds every gate (rewritten); run
-    :func:`sweep_dead` to drop the ones no output needs, or use
-    :func:`rewrite_swept` for both at once."""
-    r = _rewrite(net, **rules)
-    return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
-
-
-def rewrite_swept(net: Netlist, **rules) -> Netlist:
-    """``sweep_dead(rewrite(net, **rules))`` without the netlist in between:
-    the sweep reads the rewritten arrays (the usual body of a pass)."""
-    return _swept(net, _rewrite(net, **rules), net.level_groups)
-
-
-def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
-             hashing: bool = False, collapse: bool = False) -> _Gates:
+def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
+            hashing: bool = False, collapse: bool = False) -> Netlist:
     """One level-ordered sweep applying the enabled local rules.
 
     consts
@@ -163,7 +151,23 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     collapse
         a gate whose inputs depend on only two distinct signals one level
         down becomes one gate reading those two signals (see :func:`_collapse`).
+
+    The result still holds every gate (rewritten); run :func:`sweep_dead` to
+    drop the ones no output needs, or use :func:`rewrite_swept` for both.
     """
+    r = _rewrite(net, consts=consts, wires=wires, hashing=hashing, collapse=collapse)
+    return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+
+
+def rewrite_swept(net: Netlist, **rules) -> Netlist:
+    """``sweep_dead(rewrite(net, **rules))`` without the netlist in between:
+    the sweep reads the rewritten arrays (the usual body of a pass)."""
+    return _swept(net, _rewrite(net, **rules), net.level_groups)
+
+
+def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
+             hashing: bool = False, collapse: bool = False) -> _Gates:
+    """The arrays of :func:`rewrite`'s result."""
     first = net.first_gate
     alias = np.arange(net.num_signals, dtype=np.int64)
     inv = np.zeros(net.num_signals, dtype=bool)
