@@ -302,3 +302,59 @@ def test_wiring_option_is_refused_for_torchlogix(tmp_path):
     with pytest.raises(FormatError, match="wiring file only applies"):
         load_model(path, wiring="w.json")
     assert load_model(path, wiring=None).num_classes == 2
+
+
+# -- decoding the gates in chunks ---------------------------------------------------
+
+def _same_netlist(x, y):
+    return all(np.array_equal(getattr(x, f), getattr(y, f)) for f in ("op", "a", "b", "outputs", "bias"))
+
+
+def _whole_file(path, monkeypatch):
+    """The netlist as decoded in one piece (the chunked decoder switched off)."""
+    import lgnhw.formats.torchlogix as tl
+    with monkeypatch.context() as m:
+        m.setattr(tl, "_in_chunks", lambda raw: None)
+        return read_torchlogix(path)
+
+
+@pytest.mark.parametrize("chunk", [1, 300, 1 << 20])
+def test_gates_decoded_in_chunks_equal_the_whole_file_decode(tmp_path, monkeypatch, chunk):
+    import lgnhw.formats.torchlogix as tl
+    path = write(tmp_path, dense_circuit(3, widths=(40, 30, 20)))
+    before = path.read_bytes()
+    monkeypatch.setattr(tl, "_CHUNK", chunk)
+    calls = []
+    real = tl._in_chunks
+    monkeypatch.setattr(tl, "_in_chunks", lambda raw: calls.append(1) or real(raw))
+    net = read_torchlogix(path)
+    assert calls and _same_netlist(net, _whole_file(path, monkeypatch))
+    assert path.read_bytes() == before              # the brackets went into a private copy
+
+
+@pytest.mark.parametrize("case", ["indented", "separator in a string", "nested gates key", "compact"])
+def test_files_the_chunked_decoder_cannot_cut_still_load(tmp_path, monkeypatch, case):
+    import lgnhw.formats.torchlogix as tl
+    d = dense_circuit(4)
+    if case == "separator in a string":
+        d["gates"][3]["note"] = 'a "}, {" and a "}]" inside'
+    if case == "nested gates key":
+        d = {"meta": {"gates": [{"gate_id": 0}]}, **d}
+    text = (json.dumps(d, indent=1) if case == "indented" else
+            json.dumps(d, separators=(",", ":")) if case == "compact" else json.dumps(d))
+    path = tmp_path / "circuit.json"
+    path.write_text(text)
+    monkeypatch.setattr(tl, "_CHUNK", 50)
+    net = read_torchlogix(path)
+    assert _same_netlist(net, _whole_file(path, monkeypatch))
+    assert_matches_reference(d, path)
+
+
+def test_a_bad_gate_in_a_later_chunk_is_reported_at_its_place(tmp_path, monkeypatch):
+    import lgnhw.formats.torchlogix as tl
+    d = dense_circuit(5)
+    d["gates"][30]["op"] = "MUX"
+    path = write(tmp_path, d)
+    monkeypatch.setattr(tl, "_CHUNK", 100)
+    with pytest.raises(FormatError, match=r"gates\[30\]\.op: unknown op 'MUX'"):
+        read_torchlogix(path)

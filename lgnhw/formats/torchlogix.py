@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+import re
 from operator import attrgetter
 from typing import Annotated, Literal, Optional
 
@@ -132,19 +133,29 @@ class _Circuit(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(_Circuit)
+_GATES = msgspec.json.Decoder(list[_Gate])
+
+# Streaming the gates: ``"gates": [`` and, between gates, write_json's ", ".
+_GATES_KEY = re.compile(rb'"gates"\s*:\s*(\[)\s*\{')
+_BETWEEN = b"}, {"
+_CHUNK = 1 << 20     # bytes of gates decoded at a time
 
 
-def _decode(path) -> _Circuit:
+def _decode(path) -> tuple[_Circuit, tuple]:
+    """The circuit (its ``gates`` emptied) and the gates as columns (:func:`_gate_columns`)."""
     try:
         with open(path, "rb") as f:
-            try:                                 # decode straight from the page cache
-                raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            try:          # decode from the page cache; private, as _in_chunks writes brackets
+                raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
             except (OSError, ValueError):        # empty file, pipe, ...
                 raw = f.read()
     except OSError as err:
         raise FormatError(path, f"cannot read: {err.strerror or err}") from None
     try:
-        return _DECODER.decode(raw)
+        streamed = _in_chunks(raw) if isinstance(raw, mmap.mmap) else None
+        if streamed is not None:
+            return streamed
+        circuit = _DECODER.decode(raw)
     except msgspec.ValidationError as err:
         problem = _where_first(str(err))
         if problem.endswith("'") and ".op: invalid enum value" in problem:
@@ -155,6 +166,52 @@ def _decode(path) -> _Circuit:
     finally:
         if isinstance(raw, mmap.mmap):
             raw.close()
+    columns = _gate_columns(circuit.gates)
+    circuit.gates = []                           # free the per-gate objects early
+    return circuit, columns
+
+
+def _in_chunks(raw: mmap.mmap):
+    """Decode the gates about ``_CHUNK`` bytes at a time, so that only one
+    chunk's gate objects exist at once (a fraction of the memory, and faster),
+    then the rest of the file with an empty gate list; returns what
+    :func:`_decode` returns, or None to have the whole file decoded at once.
+
+    The gates are cut between two gates (``}, {``, as write_json separates
+    them; the ``, `` becomes ``][`` in this private mapping, so each chunk is
+    a JSON list) and end at the first ``}]``. A cut anywhere else (inside a
+    string or a nested value) leaves a chunk that is not a list of gates, a
+    wrong end leaves a rest that is not a circuit with no gates, and a wrong
+    ``"gates"`` key leaves the real gates in the rest: each gives None, and
+    the whole-file decode then reports any problem with its exact location.
+    """
+    key = _GATES_KEY.search(raw)
+    end = raw.find(b"}]", key.end()) if key else -1
+    if end < 0:
+        return None
+    lo, cuts, parts = key.start(1), [], []      # lo: the '[' of the next chunk
+    try:
+        with memoryview(raw) as view:
+            while True:
+                cut = raw.find(_BETWEEN, lo + _CHUNK, end)
+                stop = end + 2 if cut < 0 else cut + 2
+                if cut >= 0:
+                    raw[cut + 1:cut + 3] = b"]["
+                    cuts.append(cut + 1)
+                with view[lo:stop] as chunk:
+                    parts.append(_gate_columns(_GATES.decode(chunk)))
+                if cut < 0:
+                    break
+                lo = cut + 2
+        rest = _DECODER.decode(raw[:key.start(1)] + b"[]" + raw[end + 2:])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    finally:
+        for at in cuts:
+            raw[at:at + 2] = b", "
+    if rest.gates:
+        return None
+    return rest, tuple(np.concatenate(column) for column in zip(*parts))
 
 
 def _where_first(message: str) -> str:
@@ -315,13 +372,11 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     with sum nodes they are taken from the file.
     """
     path = os.fspath(path)
-    circuit = _decode(path)
+    circuit, (gate_ids, kind, in0, in1) = _decode(path)
     n_inputs, shape = circuit.n_inputs, circuit.input_shape
     if shape is not None and math.prod(shape) != n_inputs:
         raise FormatError(path, f"input_shape {shape} holds {math.prod(shape)} bits, "
                                 f"but n_inputs is {n_inputs}")
-    gate_ids, kind, in0, in1 = _gate_columns(circuit.gates)
-    circuit.gates = []                            # free the per-gate objects early
     if gate_ids.size:
         low = np.flatnonzero(gate_ids < n_inputs)
         if low.size:
