@@ -1,8 +1,11 @@
 """The ``lgnhw`` command. Thin: parses arguments, calls the library, prints.
 
 Every command accepts ``--json`` and then prints exactly one JSON object on
-stdout; otherwise a human-readable table. Errors from the LgnhwError family
-print one line on stderr (``lgnhw: error: <file>: <problem>``) and exit 1.
+stdout; otherwise a human-readable table. Exit status as for ``diff`` and
+``cmp``: 0 success, 1 a negative verdict (``equiv``: not equivalent; ``sim``,
+``infer``: mismatches against the golden model), 2 an error: errors from the
+LgnhwError family print one line on stderr (``lgnhw: error: <file>:
+<problem>``), and argparse's usage errors also exit 2.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import numpy as np
 from .errors import FormatError, LgnhwError
 
 __all__ = ["main"]
+
+EXIT_VERDICT = 1   # the command worked and its answer is "no": not equivalent, mismatches
+EXIT_ERROR = 2     # it could not run: bad input, missing tool, ... (also argparse's usage errors)
 
 
 # -- shared helpers ------------------------------------------------------------
@@ -129,7 +135,7 @@ def cmd_equiv(args) -> int:
         if result.get("note"):
             rows.append(("note", result["note"]))
         _emit_result(args, result, rows)
-    return 0 if result["equivalent"] else 1
+    return 0 if result["equivalent"] else EXIT_VERDICT
 
 
 def cmd_export(args) -> int:
@@ -286,7 +292,7 @@ def cmd_infer(args) -> int:
             np.savez(f, counts=res["counts"], pred=res["pred"])
         result["output"] = args.out
     _emit_result(args, result)
-    return 0 if result["golden_mismatches"] == 0 else 1
+    return 0 if result["golden_mismatches"] == 0 else EXIT_VERDICT
 
 
 def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
@@ -358,7 +364,7 @@ def cmd_sim(args) -> int:
     if not res["latency_ok"]:
         print(f"lgnhw: sim: measured latency {res['latency_cycles']} cycles, declared "
               f"{res['declared_latency']}", file=sys.stderr)
-    return 0 if res["ok"] else 1
+    return 0 if res["ok"] else EXIT_VERDICT
 
 
 # -- parser ----------------------------------------------------------------------
@@ -482,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except LgnhwError as err:
         print(f"lgnhw: error: {err}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("lgnhw: interrupted", file=sys.stderr)
         return 130

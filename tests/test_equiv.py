@@ -130,10 +130,10 @@ def test_cli_equiv_and_export(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["equivalent"] is False and len(r["counterexample"]) == 10
     write_lgn(random_dag(9, 20, 6, 3, seed=1), tmp_path / "c.lgn")
-    assert main(["equiv", str(tmp_path / "a.lgn"), str(tmp_path / "c.lgn")]) == 1
+    assert main(["equiv", str(tmp_path / "a.lgn"), str(tmp_path / "c.lgn")]) == 2   # an error, not a verdict
     err = capsys.readouterr().err
     assert "different input counts" in err and err.count("\n") == 1
-    assert main(["export", str(tmp_path / "a.lgn"), "-o", str(tmp_path / "a.v")]) == 1
+    assert main(["export", str(tmp_path / "a.lgn"), "-o", str(tmp_path / "a.v")]) == 2
     assert "unknown export format" in capsys.readouterr().err
 
 

@@ -195,11 +195,11 @@ def test_device_estimate_reports_ice40_and_lut6_counts(tmp_path):
 def test_bad_board_and_bad_device_are_one_line_errors(capsys, tmp_path):
     model = tmp_path / "tiny.lgn"
     write_lgn(_tiny(), model)
-    assert main(["build", str(model), "--board", "nexys"]) == 1
+    assert main(["build", str(model), "--board", "nexys"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown board 'nexys'" in err and "icestick" in err
-    assert main(["report", str(model), "--device", "xc9z"]) == 1
+    assert main(["report", str(model), "--device", "xc9z"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "unknown device" in err
-    assert main(["build", str(tmp_path / "missing.lgn"), "--board", "icestick"]) == 1
+    assert main(["build", str(tmp_path / "missing.lgn"), "--board", "icestick"]) == 2
     assert "missing.lgn" in capsys.readouterr().err

@@ -247,13 +247,13 @@ def test_cli_train_errors_are_one_line(tmp_path):
     bad.write_bytes(b"garbage")
     cmd = [sys.executable, "-m", "lgnhw.cli", "train", "--dataset", str(bad), "-o", str(tmp_path / "m.lgn")]
     out = subprocess.run(cmd, capture_output=True, text=True)
-    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert out.stderr.startswith(f"lgnhw: error: {bad}: cannot read")
     # Without torch: a one-line install hint (torch hidden from the child process).
     code = (HIDE_TORCH +
             "from lgnhw.cli import main\n"
             f"sys.exit(main(['train', '-o', {str(tmp_path / 'm.lgn')!r}]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 1
+    assert out.returncode == 2
     assert out.stderr == "lgnhw: error: lgnhw train needs PyTorch (the 'train' extra): pip install 'lgnhw[train]'\n"
     assert not (tmp_path / "m.lgn").exists()

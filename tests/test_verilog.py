@@ -214,6 +214,6 @@ def test_cli_emit_json(tmp_path, capsys):
     assert result["latency_cycles"] == Plan.build(net, 2).latency
     assert isinstance(result["seconds"], float)
     assert "module lgn_core (" in out.read_text()
-    assert main(["emit", str(tmp_path / "m.lgn"), "-o", str(out), "--pipeline-every", "-1"]) == 1
+    assert main(["emit", str(tmp_path / "m.lgn"), "-o", str(out), "--pipeline-every", "-1"]) == 2
     assert capsys.readouterr().err.strip() == \
         "lgnhw: error: pipeline_every must be a non-negative integer, not -1"
