@@ -70,3 +70,19 @@ def test_from_layers_offsets_and_outputs():
     assert list(net.outputs) == [7, 8]
     with pytest.raises(NetlistError, match="layer 1: input a index out of range 0..1"):
         Netlist.from_layers(3, [([1, 6], [0, 1], [2, 2]), ([7], [2], [0])], 1)
+
+
+@pytest.mark.parametrize("block", [1, 3, 4, 1 << 16])
+def test_first_unordered_matches_the_direct_check_across_blocks(block):
+    from lgnhw.netlist import first_unordered
+    rng = np.random.default_rng(block)
+    first = 5
+    for _ in range(50):
+        g = int(rng.integers(0, 12))
+        own = first + np.arange(g)
+        idx = (rng.integers(0, own + 1) if g else np.zeros(0, dtype=np.int64)).astype(np.int32)
+        if g and rng.random() < 0.7:         # plant one bad input (itself, later, or negative)
+            at = int(rng.integers(0, g))
+            idx[at] = rng.choice([own[at], own[at] + 3, -1])
+        bad = np.flatnonzero((idx < 0) | (idx >= own))
+        assert first_unordered(idx, first, block=block) == (int(bad[0]) if bad.size else -1)
