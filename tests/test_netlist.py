@@ -86,3 +86,14 @@ def test_first_unordered_matches_the_direct_check_across_blocks(block):
             idx[at] = rng.choice([own[at], own[at] + 3, -1])
         bad = np.flatnonzero((idx < 0) | (idx >= own))
         assert first_unordered(idx, first, block=block) == (int(bad[0]) if bad.size else -1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_level_groups_hold_the_gates_of_each_depth(seed):
+    from lgnhw.passes import dead_gates
+    net = random_dag(10, 300, 20, 2, seed=seed, window=40)
+    for n in (net, dead_gates(net)):                 # listed as generated, and level by level
+        lv = n.levels
+        assert [g.tolist() for g in n.level_groups] == \
+            [np.flatnonzero(lv == d).tolist() for d in range(1, n.depth + 1)]
+    assert np.all(np.diff(dead_gates(net).levels) >= 0)
