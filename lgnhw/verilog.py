@@ -78,17 +78,18 @@ _BANK_BITS = 1024  # bits per register vector
 
 def _pick(strings: list, index: np.ndarray) -> list:
     """``[strings[i] for i in index]``, without a Python-level loop."""
-    if not index.size or index.min() == index.max():
-        return [strings[int(index[0])] if index.size else ""] * index.size
+    if not index.size:
+        return []
+    if index.min() == index.max():
+        return [strings[int(index[0])]] * index.size
     return np.array(strings, dtype=object).take(index).tolist()
 
 
-def _patched(default: str, n: int, where: np.ndarray, value) -> list:
-    """A list of ``n`` copies of ``default`` with ``value`` (a string, or a
-    list of strings in ``where`` order) at the indices ``where``."""
+def _patched(default: str, n: int, where: np.ndarray, values) -> list:
+    """``n`` copies of ``default``, with ``values`` (in order) at the indices ``where``."""
     out = [default] * n
-    for k, i in enumerate(where.tolist()):
-        out[i] = value if isinstance(value, str) else value[k]
+    for i, v in zip(where.tolist(), values):
+        out[i] = v
     return out
 
 
@@ -103,7 +104,8 @@ def _ref_parts(src: np.ndarray, delay: np.ndarray) -> tuple[list, list, list]:
     literals ``1'b0``/``1'b1`` whatever the delay."""
     const = src < FIRST_INPUT
     delay = np.where(const, 0, delay)
-    return _patched("s", src.size, np.flatnonzero(const), "1'b"), src.tolist(), _delay_suffixes(delay)
+    where = np.flatnonzero(const)
+    return _patched("s", src.size, where, ["1'b"] * where.size), src.tolist(), _delay_suffixes(delay)
 
 
 def _zext(ref: str, have: int, want: int) -> str:
@@ -257,7 +259,7 @@ def _adder_lines(pre: str, tree, adders: np.ndarray, width: np.ndarray) -> str:
     cols = []
     for side in (tree.a[adders], tree.b[adders], tree.c[adders]):
         sd = np.where(side >= 0, side, 0)
-        is_const = (sd == const) & (side >= 0) if const >= 0 else np.zeros(sd.size, dtype=bool)
+        is_const = (side == const) & (const >= 0)
         plain = ~is_const & (side >= 0)
         pad = np.where(plain, w - width[sd], 0)
         opens = _pick([f"{{{p}'d0, " if p else "" for p in range(int(pad.max()) + 1)], pad)
