@@ -84,9 +84,9 @@ and both backends use it (``core.latency``).
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, replace
 from itertools import islice
 from operator import add as add_int
-from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -302,8 +302,8 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         if const_pending and (ones or fused):  # constant + one bit: no carry chain at all
             made.append(add(const_id, ones.popleft() if ones else fused.popleft(), -1, t))
             const_pending = False
-        multi.sort()                                     # by (-mv, id): sort is stable
-        multi.sort(key=mv.__getitem__, reverse=True)
+        multi.sort()                                     # order (-mv, id): by id, then
+        multi.sort(key=mv.__getitem__, reverse=True)    # stably by falling value
         if const_pending and len(multi) % 2 == 1:
             multi.append(const_id)
             const_pending = False
@@ -322,7 +322,7 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
         # keep enough bits to be the carry-ins of the next stage's adders
         pairs_next = (len(made) + len(keep)) // 2
         reserve = max(0, pairs_next - next_ones.get(t + 1, 0)) if reserve_cin else 0
-        spare = deque(ones.popleft() for _ in range(min(reserve, len(ones))))
+        spare = deque(take(ones, reserve))
         xyz = take(ones, len(ones) // 3 * 3)
         made.extend(add_many(xyz[0::3], xyz[1::3], xyz[2::3], t))
         if len(ones) == 2:
