@@ -179,11 +179,12 @@ def _in_chunks(raw: mmap.mmap):
 
     The gates are cut between two gates (``}, {``, as write_json separates
     them; the ``, `` becomes ``][`` in this private mapping, so each chunk is
-    a JSON list) and end at the first ``]``, which must follow a ``}``. A cut anywhere else (inside a
-    string or a nested value) leaves a chunk that is not a list of gates, a
-    wrong end leaves a rest that is not a circuit with no gates, and a wrong
-    ``"gates"`` key leaves the real gates in the rest: each gives None, and
-    the whole-file decode then reports any problem with its exact location.
+    a JSON list) and end at the first ``]``, which must follow a ``}``. A
+    cut anywhere else (inside a string or a nested value) leaves a chunk that
+    is not a list of gates, a wrong end leaves a rest that is not a circuit
+    with no gates, and a wrong ``"gates"`` key leaves the real gates in the
+    rest: each gives None, and the whole-file decode then reports any problem
+    with its exact location.
     """
     key = _GATES_KEY.search(raw)
     # the first ']' (a rare byte: gates hold no arrays) closes the gate list;
