@@ -270,23 +270,18 @@ class _Ids:
         pos = np.minimum(np.searchsorted(self.sorted, ids), self.sorted.size - 1)
         return np.where(self.sorted[pos] == ids, pos if self.ascending else self.order[pos], -1)
 
-    def signals_in_place(self, ids: np.ndarray) -> np.ndarray:
-        """:meth:`signals` of an int64 array the caller gives up: with write_json's
-        own numbering and every id known, the ids are turned into signals in
-        place (a load's largest arrays); otherwise a new array as :meth:`signals`."""
-        if self.canonical and not ((ids < -1) | (ids >= self.n_inputs + self.sorted.size)).any():
-            ids += FIRST_INPUT
-            ids[ids == FIRST_INPUT - 1] = CONST0          # id -1: constant 0
-            return ids
-        return self.signals(ids)
-
-    def signals(self, ids):
-        """Provisional signal per id; -1 where the id is unknown."""
+    def signals(self, ids, *, reuse: bool = False):
+        """Provisional signal per id; -1 where the id is unknown. ``reuse``:
+        the caller gives up its int64 ``ids``; with write_json's own numbering
+        and every id known they become the signals in place (a load's largest
+        arrays), otherwise ``ids`` stay as they are for error messages."""
         ids = np.asarray(ids, dtype=np.int64)
         if self.canonical:
-            sig = ids + FIRST_INPUT
-            sig[ids == -1] = CONST0
-            sig[(ids < -1) | (sig >= self.first + self.sorted.size)] = -1
+            unknown = (ids < -1) | (ids >= self.n_inputs + self.sorted.size)
+            in_place = reuse and not unknown.any()
+            sig = np.add(ids, FIRST_INPUT, out=ids if in_place else None)
+            sig[sig == FIRST_INPUT - 1] = CONST0              # id -1: constant 0
+            sig[unknown] = -1
             return sig
         gate = self.gate_positions(ids)
         sig = np.where(gate >= 0, self.first + gate, -1)
@@ -406,7 +401,7 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     src1[only0] = src0[only0]
     src0[only1] = src1[only1]
     src0[none] = src1[none] = -1
-    a, b = ids.signals_in_place(src0), ids.signals_in_place(src1)
+    a, b = ids.signals(src0, reuse=True), ids.signals(src1, reuse=True)
     for name, sig, src in (("in0", a, src0), ("in1", b, src1)):   # src kept where sig < 0
         bad = np.flatnonzero(sig < 0)
         if bad.size:
