@@ -133,6 +133,11 @@ class _Gates(NamedTuple):
     levels: np.ndarray
 
 
+def _netlist(net: Netlist, r: _Gates) -> Netlist:
+    """``net`` with the gates of ``r`` (their depths recorded)."""
+    return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+
+
 def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
             hashing: bool = False, collapse: bool = False) -> Netlist:
     """One level-ordered sweep applying the enabled local rules.
@@ -155,8 +160,7 @@ def rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     The result still holds every gate (rewritten); run :func:`sweep_dead` to
     drop the ones no output needs, or use :func:`rewrite_swept` for both.
     """
-    r = _rewrite(net, consts=consts, wires=wires, hashing=hashing, collapse=collapse)
-    return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+    return _netlist(net, _rewrite(net, consts=consts, wires=wires, hashing=hashing, collapse=collapse))
 
 
 def rewrite_swept(net: Netlist, **rules) -> Netlist:
@@ -343,7 +347,7 @@ def _swept(net: Netlist, r: _Gates, groups) -> Netlist:
     if keep.all() and np.array_equal(order, kept):
         if r.a is net.a and r.b is net.b and r.op is net.op and r.outputs is net.outputs:
             return net
-        return net.replace(op=r.op, a=r.a, b=r.b, outputs=r.outputs, bias=r.bias)._seed_levels(r.levels)
+        return _netlist(net, r)
     kept = kept[order]
     remap = np.empty(net.num_signals, dtype=np.int32)   # signal numbers fit the IR's int32
     remap[:first] = np.arange(first)
