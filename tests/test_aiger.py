@@ -9,7 +9,7 @@ import pytest
 from lgnhw import FormatError, load_model
 from lgnhw.formats import detect_format
 from lgnhw.formats.aiger import netlist_to_aig, read_aiger, write_aiger
-from lgnhw.equiv import find_yosys
+from lgnhw import tools
 from lgnhw.golden import class_counts
 from lgnhw.randnet import random_dag, random_layered
 
@@ -108,7 +108,7 @@ def test_malformed_files_name_the_file(tmp_path, text, message):
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
 
 
-needs_yosys = pytest.mark.skipif(find_yosys() is None, reason="yosys not installed")
+needs_yosys = pytest.mark.skipif(not tools.available("yosys"), reason="yosys not installed")
 
 
 @needs_yosys
@@ -116,7 +116,7 @@ needs_yosys = pytest.mark.skipif(find_yosys() is None, reason="yosys not install
 def test_yosys_reads_and_rewrites_our_aiger(tmp_path, seed):
     net = random_dag(8, 120, 16, 4, seed=seed, const_prob=0.05)
     write_aiger(net, tmp_path / "in.aig")
-    cmd = find_yosys() + ["-q", "-p", "read_aiger in.aig; opt; write_aiger -symbols out.aig; "
+    cmd = [tools.find("yosys"), "-q", "-p", "read_aiger in.aig; opt; write_aiger -symbols out.aig; "
                           "write_aiger -ascii -symbols out.aag"]
     subprocess.run(cmd, cwd=tmp_path, check=True, capture_output=True)
     x = all_inputs(8)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lgnhw import FormatError, load_model
-from lgnhw.equiv import find_yosys
+from lgnhw import tools
 from lgnhw.formats import detect_format
 from lgnhw.formats.blif import COVERS, read_blif, write_blif
 from lgnhw.golden import class_counts
@@ -115,7 +115,7 @@ def test_malformed_files_name_the_file(tmp_path, text, message):
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
 
 
-needs_yosys = pytest.mark.skipif(find_yosys() is None, reason="yosys not installed")
+needs_yosys = pytest.mark.skipif(not tools.available("yosys"), reason="yosys not installed")
 
 
 @needs_yosys
@@ -130,7 +130,7 @@ def test_yosys_consumes_our_blif_and_we_read_its_output(tmp_path, script):
     from lgnhw.formats.aiger import read_aiger
     net = random_dag(8, 150, 16, 4, seed=5, const_prob=0.05)
     write_blif(net, tmp_path / "in.blif")
-    subprocess.run(find_yosys() + ["-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run([tools.find("yosys"), "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
     out = script.split()[-1]
     back = (read_aiger if out.endswith(".aig") else read_blif)(tmp_path / out)
     x = all_inputs(8)

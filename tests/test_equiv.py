@@ -7,12 +7,13 @@ import pytest
 
 from lgnhw import LgnhwError, write_lgn
 from lgnhw.cli import main
-from lgnhw.equiv import bitwise_miter, equivalent, find_yosys, miter_netlist
+from lgnhw import tools
+from lgnhw.equiv import bitwise_miter, equivalent, miter_netlist
 from lgnhw.golden import class_counts
 from lgnhw.passes import optimize
 from lgnhw.randnet import random_dag, random_layered
 
-needs_yosys = pytest.mark.skipif(find_yosys() is None, reason="yosys not installed")
+needs_yosys = pytest.mark.skipif(not tools.available("yosys"), reason="yosys not installed")
 
 
 @pytest.fixture(scope="module")

