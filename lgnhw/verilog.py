@@ -331,25 +331,34 @@ def _argmax_section(plan: Plan, out):
         base = f"sc{n}" if n < nc else f"m{n}"
         return f"{base}_d{d}" if d else base
 
-    def idx(n, at):
+    vary = tree.index_bits.tolist()   # low index bits that vary; the rest is constant
+    lo = tree.lo.tolist()
+
+    def idx(n, at, bits=cw):
+        """The low ``bits`` bits of node ``n``'s class index as read in stage ``at``."""
         if n < nc:
-            return f"{cw}'d{n}"
+            return f"{bits}'d{n & ((1 << bits) - 1)}"
         d = at - stage[n]
-        return f"x{n}_d{d}" if d else f"x{n}"
+        reg = f"x{n}_d{d}" if d else f"x{n}"
+        if vary[n] == bits:
+            return reg
+        high = (lo[n] >> vary[n]) & ((1 << (bits - vary[n])) - 1)
+        return f"{{{bits - vary[n]}'d{high}, {reg}}}"
 
     lines = []
     items_by_delay = {}
     for n in range(nc, len(stage)):
         t, s, a, b = take_at[n], stage[n], left[n], right[n]
         take = f"t{n}_d{s - t}" if s > t else f"t{n}"
+        v = vary[n]
         lines += [f"    wire t{n} = {cnt(b, t)} > {cnt(a, t)};",
                   f"    wire [{nw - 1}:0] m{n} = {take} ? {cnt(b, s)} : {cnt(a, s)};",
-                  f"    wire [{cw - 1}:0] x{n} = {take} ? {idx(b, s)} : {idx(a, s)};"]
+                  f"    wire [{v - 1}:0] x{n} = {take} ? {idx(b, s, v)} : {idx(a, s, v)};"]
         for d in range(1, s - t + 1):
             items_by_delay.setdefault(d, []).append((f"t{n}", 1))
     for n in range(len(stage)):
         for d in range(1, last[n] - stage[n] + 1):
-            items = [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", cw)]
+            items = [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", vary[n])]
             items_by_delay.setdefault(d, []).extend(items)
     heads, tails = [], []
     for d in sorted(items_by_delay):
@@ -437,6 +446,6 @@ def register_bits(plan: Plan) -> int:
     dl = t.last - t.stage
     nc = plan.num_classes
     total += int(dl[:nc].sum()) * plan.count_width
-    total += int(dl[nc:].sum()) * (plan.count_width + plan.class_width)
+    total += int(dl[nc:].sum()) * plan.count_width + int((dl * t.index_bits)[nc:].sum())
     total += int((t.stage - t.take_stage)[nc:].sum())
     return total

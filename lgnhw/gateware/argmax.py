@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -84,21 +84,30 @@ class Argmax(wiring.Component):
                 for leaf in (left[n], right[n]):
                     if leaf < nc:
                         until[leaf] = max(until[leaf], stage[n])
+        # Only the low ``vary[n]`` bits of a node's index vary: the others are
+        # the constant ``lo[n] >> vary[n]`` and get no registers.
+        vary, lo = tree.index_bits.tolist(), tree.lo.tolist()
+
+        def index(n, at):
+            if n < nc:
+                return Const(n, cw)
+            reg = idx[n][at - stage[n]]
+            return reg if vary[n] == cw else Cat(reg, Const(lo[n] >> vary[n], cw - vary[n]))
+
         for n in range(len(stage)):
             if n < nc:
                 cnt[n] = chain(self.counts[n], 0, until[n], f"count{n}")
-                idx[n] = [Const(n, cw)] * (last[n] + 1)
                 continue
             a, b, t, s = left[n], right[n], take_at[n], stage[n]
             take = Signal(name=f"take{n}")
             m.d.comb += take.eq(cnt[b][t - stage[b]] > cnt[a][t - stage[a]])
             take_s = chain(take, t, s, f"take{n}")[s - t]
-            c, i = Signal(nw, name=f"max{n}"), Signal(cw, name=f"idx{n}")
+            c, i = Signal(nw, name=f"max{n}"), Signal(vary[n], name=f"idx{n}")
             m.d.comb += [c.eq(Mux(take_s, cnt[b][s - stage[b]], cnt[a][s - stage[a]])),
-                         i.eq(Mux(take_s, idx[b][s - stage[b]], idx[a][s - stage[a]]))]
+                         i.eq(Mux(take_s, index(b, s), index(a, s))[:vary[n]])]
             cnt[n], idx[n] = chain(c, s, last[n], f"max{n}"), chain(i, s, last[n], f"idx{n}")
         end, root = tree.end, tree.root
-        m.d.comb += self.cls.eq(idx[root][end - stage[root]])
+        m.d.comb += self.cls.eq(index(root, end))
         if ram:
             m.d.comb += self.counts_out.as_value().eq(self._ram_delay(m, self.counts.as_value(), end))
         else:

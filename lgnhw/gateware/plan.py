@@ -371,6 +371,10 @@ class CompareTree:
     ``stage[n] = 2j - 1`` (its max/index are made there; scores: 0);
     ``last[n]`` is the last stage its max/index are read in (scores and the
     root: ``end``). All zero when not pipelined.
+
+    Node ``n`` covers the classes ``lo[n]..hi[n]``; of its index only the low
+    ``index_bits[n]`` bits (the bit length of ``lo ^ hi``) can vary, the rest
+    is the constant ``lo >> index_bits`` and is never registered.
     """
     num_classes: int
     level: np.ndarray
@@ -381,16 +385,25 @@ class CompareTree:
     stage: np.ndarray
     last: np.ndarray
     end: int
+    lo: np.ndarray
+    hi: np.ndarray
 
     @property
     def levels(self) -> int:
         return _tree_depth(self.num_classes)
+
+    @property
+    def index_bits(self) -> np.ndarray:
+        """Per node: how many low bits of its class index vary (0 for the scores)."""
+        x = (self.lo ^ self.hi).astype(np.float64)
+        return np.where(x > 0, np.frexp(x)[1], 0).astype(np.int64)
 
 
 def compare_tree(num_classes: int, pipelined: bool = True) -> CompareTree:
     """Pairwise compare tree (an odd item is carried up unchanged)."""
     nc = int(num_classes)
     level, left, right = [0] * nc, [-1] * nc, [-1] * nc
+    lo, hi = list(range(nc)), list(range(nc))
     frontier = list(range(nc))
     lv = 0
     while len(frontier) > 1:
@@ -398,6 +411,7 @@ def compare_tree(num_classes: int, pipelined: bool = True) -> CompareTree:
         nxt = []
         for i in range(0, len(frontier) - 1, 2):
             level.append(lv), left.append(frontier[i]), right.append(frontier[i + 1])
+            lo.append(lo[frontier[i]]), hi.append(hi[frontier[i + 1]])
             nxt.append(len(level) - 1)
         if len(frontier) % 2:
             nxt.append(frontier[-1])
@@ -417,7 +431,8 @@ def compare_tree(num_classes: int, pipelined: bool = True) -> CompareTree:
     last[:nc] = end
     if root >= 0:
         last[root] = end
-    return CompareTree(nc, level, left, right, int(root), take, stage, last, end)
+    return CompareTree(nc, level, left, right, int(root), take, stage, last, end,
+                       np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64))
 
 
 @dataclass(frozen=True, eq=False)
