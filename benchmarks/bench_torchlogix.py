@@ -234,8 +234,8 @@ def lgnhw_harness(core_v: Path, n_in: int) -> tuple[str, int]:
 def pnr(label: str, sources: list[Path], harness: str, out: Path, freq: float) -> dict:
     """yosys synth_ice40 + nextpnr-ice40 (HX8K ct256, seed 1) of ``bench_top``."""
     from lgnhw import report as rp
-    from lgnhw.build import resolve_tools
-    tools = resolve_tools("yowasp", ("yosys", "nextpnr-ice40"))
+    from lgnhw import tools as lgnhw_tools
+    tools = lgnhw_tools.find_all(("yosys", "nextpnr-ice40"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_top.v").write_text(harness)
     reads = " ".join(str(s) for s in sources + [out / "bench_top.v"])

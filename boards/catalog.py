@@ -1,8 +1,10 @@
-"""The boards ``lgnhw build`` knows: name -> amaranth-boards platform, device, package, clock.
+"""The boards ``lgnhw build`` knows, read from ``boards.toml`` (data, not code).
 
-Each entry makes a fresh platform instance with the extra resources lgnhw's
-shell needs (the iCEBreaker's break-off PMOD LEDs; a UART on two header pins
-of the UPduino v3, which has none wired to the FPGA).
+Each table of ``boards.toml`` is one :class:`Board`: an amaranth-boards
+platform, a device of :mod:`lgnhw.devices`, the default pipelining and
+timing target, and the few extra resources lgnhw's shell needs (the
+iCEBreaker's break-off PMOD LEDs; UART pins on boards whose platform has
+none). The family flow comes from the device (:attr:`Board.family`).
 
     >>> board("ice40").device
     'iCE40UP5K'
@@ -10,83 +12,103 @@ of the UPduino v3, which has none wired to the FPGA).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..errors import LgnhwError
+from lgnhw.devices import Device, device as lookup_device
+from lgnhw.errors import LgnhwError
 
-__all__ = ["Board", "BOARDS", "board", "board_names", "DEVICES", "device_info"]
+__all__ = ["Board", "BOARDS", "board", "board_names", "load_catalog"]
+
+CATALOG = Path(__file__).with_name("boards.toml")
+_KEYS = {"title", "platform", "device", "pipeline_every", "target_mhz", "add_resources", "uart", "notes"}
 
 
 @dataclass(frozen=True)
 class Board:
     name: str
     title: str
-    device: str            # Amaranth/Lattice device name, e.g. iCE40UP5K
-    package: str           # package as Amaranth spells it
-    clock_hz: float        # board oscillator driving the shell's clock domain
-    logic_cells: int       # ICESTORM_LC available (nextpnr's count)
-    brams: int             # SB_RAM40_4K blocks
-    target_mhz: float      # default timing target handed to nextpnr (--freq / set_frequency)
-    platform_path: str     # "module:Class" inside amaranth_boards
+    platform_path: str         # "module:Class" inside amaranth_boards
+    device_name: str           # a device of lgnhw.devices (or one of its aliases)
+    pipeline_every: int        # default --pipeline-every
+    target_mhz: float          # default timing target for place and route
     notes: str = ""
-    #: default ``pipeline_every`` of builds for this board (``--pipeline-every``):
-    #: UP5K boards take K=1 (the bundled model fits; its Fmax keeps a margin
-    #: over 60 MHz), HX boards K=2 (fewer cells). See benchmarks/bench_boards.py.
-    pipeline_every: int = 2
-    extra: tuple = field(default=(), repr=False)
+    add_resources: tuple = ()  # platform attributes holding extra resources
+    uart: dict = field(default_factory=dict, repr=False)  # {rx, tx, attrs} when the platform has none
+
+    @property
+    def dev(self) -> Device:
+        return lookup_device(self.device_name)
+
+    @property
+    def device(self) -> str:
+        return self.dev.name
+
+    @property
+    def family(self) -> str:
+        return self.dev.family
+
+    def platform_class(self):
+        import importlib
+        module, cls = self.platform_path.split(":")
+        return getattr(importlib.import_module(module), cls)
 
     def platform(self):
         """A new amaranth-boards platform instance with lgnhw's extra resources added."""
-        import importlib
-        module, cls = self.platform_path.split(":")
-        plat = getattr(importlib.import_module(module), cls)()
-        for kind in self.extra:
-            if kind == "icebreaker_pmod":
-                plat.add_resources(plat.break_off_pmod)
-            elif kind == "upduino_uart":
-                from amaranth.build import Attrs
-                from amaranth_boards.resources import UARTResource
-                plat.add_resources([UARTResource(0, rx="4", tx="3", conn=None,
-                                                 attrs=Attrs(IO_STANDARD="SB_LVCMOS", PULLUP=1))])
+        plat = self.platform_class()()
+        for attr in self.add_resources:
+            plat.add_resources(getattr(plat, attr))
+        if self.uart:
+            from amaranth.build import Attrs
+            from amaranth_boards.resources import UARTResource
+            if ("uart", 0) in plat.resources:
+                raise LgnhwError(f"board {self.name!r}: its platform already has a UART 0; "
+                                 "drop the board's uart entry")
+            plat.add_resources([UARTResource(0, rx=self.uart["rx"], tx=self.uart["tx"], conn=None,
+                                             attrs=Attrs(**self.uart.get("attrs", {})))])
         return plat
 
+    @property
+    def clock_hz(self) -> float:
+        """Frequency of the platform's default clock (the shell's clock domain)."""
+        return float(self.platform_class()().default_clk_frequency)
+
+    @property
+    def package(self) -> str:
+        return str(getattr(self.platform_class(), "package", "") or "")
+
     def summary(self) -> dict:
-        return {"board": self.name, "title": self.title, "device": self.device,
+        dev = self.dev
+        return {"board": self.name, "title": self.title, "device": dev.name, "family": dev.family,
                 "package": self.package, "clock_mhz": round(self.clock_hz / 1e6, 3),
-                "logic_cells": self.logic_cells, "brams": self.brams,
+                "luts": dev.luts, "ffs": dev.ffs, "logic_cells": dev.logic_cells, "brams": dev.brams,
                 "target_mhz": self.target_mhz, "pipeline_every": self.pipeline_every,
                 "notes": self.notes}
 
 
-BOARDS: dict[str, Board] = {b.name: b for b in (
-    Board("ice40", "iCEBreaker (iCE40UP5K)", "iCE40UP5K", "SG48", 12e6, 5280, 30, 60.0,
-          "amaranth_boards.icebreaker:ICEBreakerPlatform",
-          "UART on the FTDI second channel; LEDs: 2 on board + 5 on the break-off PMOD",
-          pipeline_every=1, extra=("icebreaker_pmod",)),
-    Board("hx8k", "iCE40-HX8K breakout board", "iCE40HX8K", "CT256", 12e6, 7680, 32, 150.0,
-          "amaranth_boards.ice40_hx8k_b_evn:ICE40HX8KBEVNPlatform",
-          "UART on the FTDI second channel; 8 LEDs"),
-    Board("icestick", "Lattice iCEstick (iCE40HX1K)", "iCE40HX1K", "TQ144", 12e6, 1280, 16, 150.0,
-          "amaranth_boards.icestick:ICEStickPlatform",
-          "small models only (1,280 logic cells); UART on the FTDI second channel; 5 LEDs"),
-    Board("upduino3", "UPduino v3 (iCE40UP5K)", "iCE40UP5K", "SG48", 48e6, 5280, 30, 60.0,
-          "amaranth_boards.upduino_v3:UpduinoV3Platform",
-          "clock: internal 48 MHz SB_HFOSC; no on-board UART to the FPGA: wire a 3.3 V USB-serial "
-          "adapter to pins 4 (FPGA rx) and 3 (FPGA tx); LEDs: the RGB LED",
-          pipeline_every=1, extra=("upduino_uart",)),
-)}
+def load_catalog(path=CATALOG) -> dict[str, Board]:
+    """``{name: Board}`` from a boards TOML file; :class:`LgnhwError` naming a bad entry."""
+    try:
+        with open(path, "rb") as f:
+            tables = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise LgnhwError(f"{path}: cannot read the board catalog ({err})") from None
+    boards = {}
+    for name, t in tables.items():
+        unknown = set(t) - _KEYS
+        missing = {"title", "platform", "device", "pipeline_every", "target_mhz"} - set(t)
+        if unknown or missing:
+            what = f"unknown keys {sorted(unknown)}" if unknown else f"missing keys {sorted(missing)}"
+            raise LgnhwError(f"{path}: board {name!r}: {what}")
+        boards[name] = Board(name, t["title"], t["platform"], t["device"], int(t["pipeline_every"]),
+                             float(t["target_mhz"]), t.get("notes", ""), tuple(t.get("add_resources", ())),
+                             dict(t.get("uart", {})))
+        lookup_device(t["device"])   # an unknown device is an error in the catalog, not at build time
+    return boards
 
-#: Devices for synthesis-only estimates (``lgnhw report --device``): name -> (family, logic cells, brams).
-DEVICES: dict[str, tuple[str, int, int]] = {
-    "iCE40HX1K": ("ice40", 1280, 16),
-    "iCE40HX4K": ("ice40", 3520, 20),
-    "iCE40HX8K": ("ice40", 7680, 32),
-    "iCE40LP1K": ("ice40", 1280, 16),
-    "iCE40LP8K": ("ice40", 7680, 32),
-    "iCE40UP5K": ("ice40", 5280, 30),
-    "xc7": ("xilinx", 0, 0),
-    "lut6": ("generic", 0, 0),
-}
+
+BOARDS: dict[str, Board] = load_catalog()
 
 
 def board_names() -> list[str]:
@@ -94,16 +116,8 @@ def board_names() -> list[str]:
 
 
 def board(name: str) -> Board:
-    """The :class:`Board` called ``name``; :class:`LgnhwError` listing the valid names otherwise."""
-    try:
-        return BOARDS[name]
-    except (KeyError, TypeError):
-        raise LgnhwError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}") from None
-
-
-def device_info(name: str) -> tuple[str, str, int, int]:
-    """``(canonical name, family, logic cells, brams)`` for a device name (case-insensitive)."""
-    for dev, (family, cells, brams) in DEVICES.items():
-        if dev.lower() == str(name).lower():
-            return dev, family, cells, brams
-    raise LgnhwError(f"unknown device {name!r}; choose one of: {', '.join(DEVICES)}")
+    """The :class:`Board` called ``name`` (case-insensitive); :class:`LgnhwError` listing the valid names."""
+    key = str(name).lower()
+    if key in BOARDS:
+        return BOARDS[key]
+    raise LgnhwError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}")

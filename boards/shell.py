@@ -48,8 +48,8 @@ from amaranth.lib import io, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..errors import LgnhwError
-from ..netlist import Netlist
+from lgnhw.errors import LgnhwError
+from lgnhw.netlist import Netlist
 from .uart import UARTRx, UARTTx, uart_divisor
 
 __all__ = ["ShellCore", "BoardTop", "Protocol", "REQ_CLASSIFY", "REQ_INFO", "REQ_SELFTEST",
@@ -149,7 +149,7 @@ class ShellCore(wiring.Component):
         except LgnhwError:
             self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
             raise
-        from ..gateware import LgnCore
+        from lgnhw.gateware import LgnCore
         self._net = netlist
         self.divisor = divisor
         self.timeout = timeout

@@ -25,7 +25,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
-from ..errors import LgnhwError
+from lgnhw.errors import LgnhwError
 
 __all__ = ["UARTTx", "UARTRx", "uart_divisor"]
 

@@ -231,17 +231,50 @@ def cmd_build(args) -> int:
 
 def cmd_boards(args) -> int:
     from .boards.catalog import BOARDS
-    rows = [b.summary() for b in BOARDS.values()]
+    if args.fits is None:
+        rows = [b.summary() for b in BOARDS.values()]
+    else:
+        rows = _fitting_rows(args)
     if args.json:
         print(json.dumps({"boards": rows}, sort_keys=True))
         return 0
-    print(f"{'board':<10} {'device':<10} {'package':<8} {'clock':>8} {'cells':>6} {'brams':>5} {'target':>7} "
-          f"{'K':>2}  title")
+    print(f"{'board':<16} {'device':<11} {'family':<7} {'clock':>9} {'LUTs':>9} {'FFs':>9} {'BRAMs':>5} "
+          f"{'target':>7} {'K':>2}  title")
     for r in rows:
-        print(f"{r['board']:<10} {r['device']:<10} {r['package']:<8} {r['clock_mhz']:>5g} MHz "
-              f"{r['logic_cells']:>6} {r['brams']:>5} {r['target_mhz']:>3g} MHz {r['pipeline_every']:>2}  "
-              f"{r['title']}")
+        luts = "-" if r["luts"] is None else f"{r['luts']:,}"
+        ffs = "-" if r["ffs"] is None else f"{r['ffs']:,}"
+        print(f"{r['board']:<16} {r['device']:<11} {r['family']:<7} {r['clock_mhz']:>5g} MHz {luts:>9} "
+              f"{ffs:>9} {r['brams'] or 0:>5} {r['target_mhz']:>3g} MHz {r['pipeline_every']:>2}  {r['title']}")
+        if "predicted" in r:
+            p = r["predicted"]
+            print(f"{'':<16} predicted: {p['luts']:,} LUTs, {p['ffs']:,} FFs, {p['brams']} BRAMs "
+                  f"({r['predicted_utilization']:.0%} of the device) at K={r['pipeline_every']}")
     return 0
+
+
+def _fitting_rows(args) -> list[dict]:
+    """Boards that hold the model, smallest first, each with its prediction; one-line error if none."""
+    from . import fit
+    from .boards.catalog import BOARDS
+    from .gateware.plan import Plan
+    from .passes import optimize
+    net, _ = optimize(_load_plain(args.fits))
+    plans = {}
+    rows = []
+    for b in sorted(BOARDS.values(), key=lambda b: (b.dev.luts or 0, b.name)):
+        k = b.pipeline_every if args.pipeline_every is None else args.pipeline_every
+        plan = plans.setdefault(k, Plan.build(net, k))
+        res = fit.predict(plan, b.dev)
+        if fit.fits(res, b.dev):
+            row = b.summary()
+            row["pipeline_every"] = k
+            row["predicted"] = {key: res[key] for key in ("luts", "ffs", "carries", "brams")}
+            row["predicted_utilization"] = round(max(fit.shares(res, b.dev).values()), 4)
+            rows.append(row)
+    if not rows:
+        k = 2 if args.pipeline_every is None else args.pipeline_every
+        raise LgnhwError(f"{args.fits}: {fit.too_big_for_all(plans.setdefault(k, Plan.build(net, k)))}")
+    return rows
 
 
 def cmd_report(args) -> int:
@@ -300,8 +333,9 @@ def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
                    help="a register after every K gate levels (0: combinational; default: the "
                         "board's, see `lgnhw boards` and benchmarks/bench_boards.py; 2 for --device)")
     p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
-                   help="pip-installed YoWASP tools (default) or yosys/nextpnr-ice40/icepack from PATH "
-                        "(or $YOSYS, $NEXTPNR_ICE40, $ICEPACK)")
+                   help="pip-installed YoWASP tools (default) or native yosys/nextpnr/packers from PATH; "
+                        "$YOSYS, $NEXTPNR_ICE40, $NEXTPNR_ECP5, $NEXTPNR_HIMBAECHEL, $ICEPACK, $ECPPACK, "
+                        "$GOWIN_PACK name a binary in either case")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (deterministic)")
     p.add_argument("--freq", type=float, metavar="MHZ",
                    help="timing target for nextpnr (default: the board's, see `lgnhw boards`)")
@@ -443,7 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="store test vectors + expected classes in block RAM; LEDs show pass/fail")
     _build_options(p, "out/build-BOARD")
 
-    command("boards", cmd_boards, "list the boards lgnhw can build for")
+    p = command("boards", cmd_boards, "list the boards lgnhw can build for (--fits MODEL: those that hold it)")
+    p.add_argument("--fits", metavar="MODEL",
+                   help="only the boards a model fits (predicted from its plan, in seconds), smallest first")
+    p.add_argument("--pipeline-every", type=int, default=None, metavar="K",
+                   help="with --fits: predict at this K (default: each board's)")
 
     p = command("report", cmd_report, "resource/timing report: place and route for a board, "
                                       "or a synthesis-only estimate for a device")
@@ -451,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--board", metavar="BOARD", help="full synthesis + place and route (no bitstream)")
     where.add_argument("--device", metavar="DEV",
-                       help="synthesis-only estimate of the core: iCE40UP5K, iCE40HX8K, ..., xc7, lut6")
+                       help="synthesis-only estimate of the core for a device (case-insensitive): "
+                            "iCE40UP5K, iCE40HX8K, LFE5U-12F/25F/45F/85F, GW1NR-9, GW2A-18, GW5AST-138, "
+                            "xc7a35t, xc7a100t, xcku040, xcvu9p, 5CSEBA6, lut6")
     _build_options(p, "out/report-BOARD or out/estimate-DEV")
 
     p = command("infer", cmd_infer, "classify vectors on a board running an lgnhw build (needs pyserial)")

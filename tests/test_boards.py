@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from lgnhw import devices
 from lgnhw.boards import catalog
 from lgnhw.boards.shell import (REPLY_RESULT, REQ_INFO, REQ_SELFTEST, Protocol, ShellCore)
 from lgnhw.boards.uart import UARTRx, UARTTx, uart_divisor
@@ -18,20 +19,53 @@ DIV = 4
 
 # -- catalog -----------------------------------------------------------------------
 
-def test_catalog_has_the_four_boards_with_their_devices():
-    assert set(catalog.board_names()) == {"ice40", "hx8k", "icestick", "upduino3"}
+def test_catalog_boards_and_their_devices():
+    names = set(catalog.board_names())
+    # the families and boards the issue asks for
+    assert {"ice40", "hx8k", "icestick", "upduino3", "ulx3s", "ulx3s_12f", "ulx3s_25f", "ulx3s_45f",
+            "ecpix5", "versa_ecp5", "tang_nano_9k", "tang_primer_20k", "arty_a7_35", "arty_a7_100",
+            "kcu105", "de10_nano"} <= names
     assert catalog.board("ice40").device == "iCE40UP5K"
-    assert catalog.board("hx8k").device == "iCE40HX8K"
-    assert catalog.board("icestick").device == "iCE40HX1K"
-    assert catalog.board("upduino3").device == "iCE40UP5K"
+    assert catalog.board("ulx3s").device == "LFE5U-85F"
+    assert catalog.board("ecpix5").device == "LFE5U-85F"      # LFE5UM5G-85F: same capacity
+    assert catalog.board("tang_primer_20k").family == "gowin"
+    assert catalog.board("arty_a7_100").family == "xilinx"
+    assert catalog.board("de10_nano").family == "intel"
     for name in catalog.board_names():
         b = catalog.board(name)
         plat = b.platform()
-        assert plat.device == b.device and plat.package == b.package
+        # the platform's own part resolves to the board's device
+        part = getattr(plat, "device", None) if b.family != "gowin" else plat.part
+        assert devices.device(part).name == b.device, name
         assert plat.default_clk_frequency == b.clock_hz
-        # every board shell needs a UART
-        assert ("uart", 0) in plat.resources
+        # every board shell needs a UART and at least one LED
+        assert ("uart", 0) in plat.resources, name
+        assert ("led", 0) in plat.resources or ("rgb_led", 0) in plat.resources, name
         assert b.summary()["board"] == name
+
+
+def test_catalog_is_data_a_new_board_needs_no_code(tmp_path):
+    toml = tmp_path / "boards.toml"
+    toml.write_text('[my_kcu]\ntitle = "my board"\nplatform = "amaranth_boards.kcu105:KCU105Platform"\n'
+                    'device = "xcku040"\npipeline_every = 3\ntarget_mhz = 120\n'
+                    'uart = { rx = "A1", tx = "A2", attrs = { IOSTANDARD = "LVCMOS18" } }\n'
+                    '[my_ulx3s]\ntitle = "x"\nplatform = "amaranth_boards.ulx3s:ULX3S_45F_Platform"\n'
+                    'device = "LFE5U-45F"\npipeline_every = 1\ntarget_mhz = 1\nuart = { rx = "A1", tx = "A2" }\n')
+    boards = catalog.load_catalog(toml)
+    b = boards["my_kcu"]
+    assert (b.family, b.pipeline_every, b.target_mhz) == ("xilinx", 3, 120.0)
+    uart = b.platform().lookup("uart", 0)
+    pins = {sub.name: sub.ios[0].names for sub in uart.ios}
+    assert pins == {"rx": ["A1"], "tx": ["A2"]}
+    with pytest.raises(LgnhwError, match="my_ulx3s.*already has"):
+        boards["my_ulx3s"].platform()
+    toml.write_text('[bad]\ntitle = "x"\nplatform = "a:b"\ndevice = "XC9"\npipeline_every = 1\n'
+                    'target_mhz = 1\n')
+    with pytest.raises(LgnhwError, match="unknown device 'XC9'"):
+        catalog.load_catalog(toml)
+    toml.write_text('[bad]\ntitle = "x"\nplatform = "a:b"\ndevice = "lut6"\npipelinee = 1\n')
+    with pytest.raises(LgnhwError, match="board 'bad'.*pipelinee"):
+        catalog.load_catalog(toml)
 
 
 def test_bad_board_name_lists_valid_ones():
@@ -41,12 +75,30 @@ def test_bad_board_name_lists_valid_ones():
     assert "de0nano" in msg
     for name in catalog.board_names():
         assert name in msg
+    assert catalog.board("ULX3S").name == "ulx3s"     # case-insensitive
 
 
 def test_device_lookup_is_case_insensitive_and_refuses_unknown():
-    assert catalog.device_info("ice40up5k")[0] == "iCE40UP5K"
-    with pytest.raises(LgnhwError, match="unknown device"):
-        catalog.device_info("xc9999")
+    for name in ("iCE40UP5K", "iCE40HX8K", "LFE5U-12F", "LFE5U-25F", "LFE5U-45F", "LFE5U-85F",
+                 "GW1NR-9", "GW2A-18", "GW5AST-138", "xc7a35t", "xc7a100t", "xcvu9p", "lut6"):
+        assert devices.device(name.lower()).name == name
+        assert devices.device(name.upper()).name == name
+    assert devices.device("xc7a100ti").name == "xc7a100t"
+    with pytest.raises(LgnhwError, match="unknown device") as err:
+        devices.device("xc9999")
+    assert "LFE5U-85F" in str(err.value) and "xcvu9p" in str(err.value)
+
+
+def test_boards_package_imports_from_a_source_checkout():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", "import boards.shell, boards.catalog; "
+                          "print(boards.catalog.board('ulx3s').device)"],
+                         cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "LFE5U-85F"
 
 
 # -- UART helpers for the simulator -----------------------------------------------

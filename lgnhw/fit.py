@@ -1,0 +1,285 @@
+"""Fit check before elaboration: predict a design's LUTs, FFs, carries and BRAMs from its plan.
+
+:func:`predict` needs only the netlist and the pipeline :class:`Plan` (both
+computed in well under a second for the models lgnhw targets), so a board
+that cannot hold a design is refused in seconds, before Amaranth elaborates
+anything and long before synthesis.
+
+The model, per part of the design (:data:`lgnhw.report.PARTS`):
+
+* **gate layers.** Flip-flops are exact: the plan's delay registers of gate
+  and input signals. LUTs come from a greedy cone mapping of each pipeline
+  stage into ``k``-input LUTs (``k`` = the family's LUT size): a gate with a
+  single reader in its own stage, and no register or popcount tap of its
+  own, merges into that reader while the merged cone has at most ``k``
+  inputs. That is what ABC's area mapping finds on these networks, less
+  what logic duplication buys; the measured factor per family and ``K``
+  (:data:`CALIBRATION`) corrects for the rest.
+* **popcount.** Flip-flops are exact (the adder trees' registers). LUTs and
+  carries scale with the adder bits of the trees (sum of each adder's output
+  width) by measured factors per family.
+* **argmax.** Flip-flops are exact; LUTs are one per compared bit (the
+  compare's carry chain) plus one per selected bit (a 2:1 mux), carries one
+  per compared bit on carry-chain families. The counts' delay line is one
+  block RAM per ``bram width`` bits when the Amaranth core puts it there.
+* **shell.** The UART, frame receiver and reply serialiser: fixed logic plus
+  one register (and on LUT4 fabrics about one LUT) per bit of the input
+  frame and of the reply.
+
+The factors were fitted on trained and random models of several sizes
+(``benchmarks/bench_fit.py``, which also reports the accuracy in the
+README). A prediction is an estimate: :func:`check_board` refuses only
+designs clearly too big (over :data:`REFUSE_MARGIN` of the device), and the
+build checks again on the synthesised counts before place and route.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .devices import Device
+from .errors import BuildError
+from .gateware.plan import Plan
+from .netlist import FIRST_INPUT
+
+__all__ = ["predict", "shares", "check_board", "require_measured_fit", "too_big_for_all", "fits",
+           "fitting_boards", "suggestion", "cone_luts",
+           "CALIBRATION", "REFUSE_MARGIN"]
+
+#: A predicted design is refused only when it needs more than this share of a
+#: resource; between 100 % and this margin the build goes on to synthesis,
+#: whose exact counts decide.
+REFUSE_MARGIN = 1.10
+
+#: Measured correction factors per family (see the module docstring):
+#: ``gates``: synthesised gate-layer LUTs / cone-mapped LUTs, by K (1, 2, 3+);
+#: ``pop_luts`` / ``pop_carries``: popcount LUTs / carries per adder bit;
+#: ``shell_luts`` / ``shell_ffs``: the shell's fixed part.
+CALIBRATION = {
+    "ice40": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 1.0, "shell_luts": 150, "shell_ffs": 120},
+    "ecp5": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 0.5, "shell_luts": 150, "shell_ffs": 120},
+    "gowin": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 1.0, "shell_luts": 150, "shell_ffs": 120},
+    "xilinx": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 0.25, "shell_luts": 120, "shell_ffs": 120},
+    "intel": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 0.0, "shell_luts": 120, "shell_ffs": 120},
+    "generic": {"gates": (1.0, 1.0, 1.0), "pop_luts": 1.0, "pop_carries": 0.0, "shell_luts": 120, "shell_ffs": 120},
+}
+
+#: Widest block-RAM data port per family (the argmax counts' delay line).
+_BRAM_WIDTH = {"ice40": 16, "ecp5": 36, "gowin": 36, "xilinx": 72, "intel": 40, "generic": 72}
+
+
+def cone_luts(plan: Plan, k: int) -> int:
+    """LUTs of a greedy ``k``-input cone mapping of the gate network, stage by stage.
+
+    Gates in topological order; a gate whose only reader is a gate of its own
+    stage, and that has no register or popcount tap, is *absorbed*: it costs
+    nothing while its reader's merged cone has at most ``k`` leaves. A reader
+    whose cone would be wider keeps its operands as LUTs of their own.
+    """
+    net = plan.net
+    g0, n = net.first_gate, net.num_gates
+    if n == 0 or plan.pipeline_every <= 1 or k <= 2:   # one level per stage: one LUT per gate
+        return n
+    stage, last = plan.gates.stage, plan.gates.last
+    a, b = net.a.astype(np.int64), net.b.astype(np.int64)
+    fanout = np.bincount(a, minlength=net.num_signals) + np.bincount(b, minlength=net.num_signals)
+    tapped = last > stage
+    tapped[net.outputs] = True
+    reader = np.full(net.num_signals, -1, dtype=np.int64)
+    reader[a] = np.arange(g0, g0 + n)
+    reader[b] = np.arange(g0, g0 + n)
+    same_stage = np.zeros(net.num_signals, dtype=bool)
+    has = reader >= 0
+    same_stage[has] = stage[reader[has]] == stage[has]
+    absorbable = ((fanout == 1) & ~tapped & same_stage).tolist()
+    a_l, b_l = a.tolist(), b.tolist()
+    cone: dict = {}          # absorbed gate -> its leaves
+    luts = 0
+    for i in range(n):
+        ops = [x for x in {a_l[i], b_l[i]} if x >= FIRST_INPUT]
+        leaves = set()
+        for x in ops:
+            leaves |= cone.get(x, {x})
+        if len(leaves) > k:  # too wide: the absorbed operands become LUTs of their own
+            for x in ops:
+                if x in cone:
+                    del cone[x]
+                    luts += 1
+            leaves = set(ops)
+        else:
+            for x in ops:
+                cone.pop(x, None)
+        if absorbable[g0 + i]:
+            cone[g0 + i] = leaves
+        else:
+            luts += 1
+    return luts
+
+
+def _adder_bits(plan: Plan) -> tuple[int, int]:
+    """``(adder output bits, popcount register bits)`` over every class's tree."""
+    bits = regs = 0
+    for tree in plan.trees:
+        if tree.root < 0:
+            continue
+        w = tree.widths()
+        adders = tree.adders
+        bits += int(w[adders].sum())
+        regs += int((tree.delays() * w).sum())
+    return bits, regs
+
+
+def _argmax(plan: Plan) -> tuple[int, int, int, int, int]:
+    """``(compare bits, select bits, register bits, delay-line bits in BRAM, delay stages)``."""
+    from .gateware.argmax import RAM_DELAY_MIN_BITS, RAM_DELAY_MIN_STAGES
+    t = plan.argmax
+    nc, nw = plan.num_classes, plan.count_width
+    nodes = np.arange(nc, len(t.stage))
+    cmp_bits = len(nodes) * nw
+    sel_bits = int(len(nodes) * nw + t.index_bits[nodes].sum())
+    dl = t.last - t.stage
+    ram = t.end >= RAM_DELAY_MIN_STAGES and nc * nw >= RAM_DELAY_MIN_BITS
+    leaf_regs = int(dl[:nc].sum()) * nw
+    ram_bits = 0
+    if ram:
+        # the leaves' chains only reach their parents' select stage; the rest is block RAM
+        until = np.zeros(nc, dtype=np.int64)
+        for n in nodes.tolist():
+            for leaf in (int(t.left[n]), int(t.right[n])):
+                if leaf < nc:
+                    until[leaf] = max(until[leaf], int(t.stage[n]))
+        leaf_regs = int(until.sum()) * nw
+        ram_bits = nc * nw
+    regs = leaf_regs + int(dl[nc:].sum()) * nw + int((dl * t.index_bits)[nc:].sum()) \
+        + int((t.stage - t.take_stage)[nc:].sum())
+    if ram:
+        regs += 2 * max(1, (t.end - 1).bit_length()) + nc * nw   # pointers; the read port's register
+    return cmp_bits, sel_bits, regs, ram_bits, int(t.end)
+
+
+def predict(plan: Plan, dev: Device, *, shell: bool = True, self_test_vectors: int = 0) -> dict:
+    """Predicted ``{"luts", "ffs", "carries", "brams", "parts": {part: {...}}}`` of the core
+    (and the board shell when ``shell``) on ``dev``'s family."""
+    fam = dev.family
+    cal = CALIBRATION[fam]
+    k = dev.lut_inputs
+    kk = min(max(plan.pipeline_every, 1), 3)
+    net = plan.net
+    parts = {}
+    gate_regs = int(plan.gates.delays[FIRST_INPUT:].sum())
+    parts["gate_layers"] = {"luts": round(cone_luts(plan, k) * cal["gates"][kk - 1]), "ffs": gate_regs,
+                            "carries": 0, "brams": 0}
+    adder_bits, pop_regs = _adder_bits(plan)
+    parts["popcount"] = {"luts": round(adder_bits * cal["pop_luts"]), "ffs": pop_regs,
+                         "carries": round(adder_bits * cal["pop_carries"]), "brams": 0}
+    cmp_bits, sel_bits, am_regs, ram_bits, _ = _argmax(plan)
+    chain = fam in ("ice40", "ecp5", "gowin", "xilinx")
+    carry_per_bit = {"ice40": 1.0, "ecp5": 0.5, "gowin": 1.0, "xilinx": 0.25}.get(fam, 0.0)
+    cmp_luts = cmp_bits if fam != "xilinx" else cmp_bits // 2 + 1
+    parts["argmax"] = {"luts": cmp_luts + sel_bits, "ffs": am_regs,
+                       "carries": round(cmp_bits * carry_per_bit) if chain else 0,
+                       "brams": -(-ram_bits // _BRAM_WIDTH[fam]) if ram_bits else 0}
+    parts["core_control"] = {"luts": 2, "ffs": plan.latency + 1, "carries": 0, "brams": 0}
+    if shell:
+        in_bits = -(-net.num_inputs // 8) * 8
+        reply_bits = max(2 + net.num_classes * -(-plan.count_width // 8), 8) * 8
+        luts = cal["shell_luts"] + (reply_bits if k == 4 else reply_bits // 2)
+        ffs = cal["shell_ffs"] + in_bits + reply_bits
+        brams = 0
+        if self_test_vectors:
+            luts += 40 + plan.class_width
+            ffs += 40 + net.num_inputs
+            width = _BRAM_WIDTH[fam]
+            words = self_test_vectors * (-(-net.num_inputs // width))
+            brams = max(1, -(-words * width // dev.bram_bits)) + 1
+        parts["shell"] = {"luts": int(luts), "ffs": int(ffs), "carries": 8, "brams": brams}
+    total = {key: int(sum(p[key] for p in parts.values())) for key in ("luts", "ffs", "carries", "brams")}
+    return {**total, "parts": parts}
+
+
+def shares(res: dict, dev: Device) -> dict:
+    """Used share of each limited resource (iCE40: LUTs and FFs share the logic cells)."""
+    if dev.luts is None:
+        return {}
+    used = {"luts": res["luts"] / dev.luts, "ffs": res["ffs"] / dev.ffs}
+    if dev.brams:
+        used["brams"] = res["brams"] / dev.brams
+    return used
+
+
+def fits(res: dict, dev: Device, margin: float = 1.0) -> bool:
+    return all(s <= margin for s in shares(res, dev).values())
+
+
+def fitting_boards(res_for, exclude=()) -> list:
+    """Boards whose device holds the design, smallest first: ``res_for(board)`` gives
+    the (predicted) resources of the design on that board's family."""
+    from .boards.catalog import BOARDS
+    seen, out = set(), []
+    for b in sorted(BOARDS.values(), key=lambda b: (b.dev.luts or 0, b.name)):
+        if b.name in exclude:
+            continue
+        if fits(res_for(b), b.dev):
+            out.append(b)
+            seen.add(b.device)
+    return out
+
+
+def suggestion(board, res: dict) -> str:
+    """The next thing to try for a design too big for ``board``: larger boards of the same family."""
+    bigger = [b.name for b in _same_family_bigger(board) if fits(res, b.dev)]
+    if bigger:
+        return "boards of this family that fit: " + ", ".join(f"--board {n}" for n in bigger)
+    return "see `lgnhw boards --fits MODEL` for the boards that fit"
+
+
+def _same_family_bigger(board) -> list:
+    from .boards.catalog import BOARDS
+    return sorted((b for b in BOARDS.values() if b.family == board.family
+                   and (b.dev.luts or 0) > (board.dev.luts or 0)), key=lambda b: b.dev.luts or 0)
+
+
+def _refusal(board, res: dict, how: str) -> str:
+    dev = board.dev
+    used = shares(res, dev)
+    worst = max(used, key=used.get)
+    avail = {"luts": dev.luts, "ffs": dev.ffs, "brams": dev.brams}[worst]
+    what = {"luts": "LUTs", "ffs": "flip-flops", "brams": "block RAMs"}[worst]
+    return (f"design does not fit the {board.title}: needs {res[worst]:,} {what} ({how}), the "
+            f"{dev.name} has {avail:,} ({used[worst]:.0%})")
+
+
+def check_board(plan: Plan, board, *, self_test_vectors: int = 0) -> dict:
+    """The prediction for ``board``; :class:`BuildError` when it is clearly too big
+    (over :data:`REFUSE_MARGIN`), naming the boards that fit, smallest first, or
+    how much too big it is for the largest board."""
+    res = predict(plan, board.dev, self_test_vectors=self_test_vectors)
+    if fits(res, board.dev, REFUSE_MARGIN):
+        return res
+    names = [b.name for b in fitting_boards(lambda b: predict(plan, b.dev, self_test_vectors=self_test_vectors))]
+    hint = ("boards that fit, smallest first: " + ", ".join(names) if names
+            else too_big_for_all(plan, self_test_vectors))
+    raise BuildError(f"{_refusal(board, res, 'predicted')}; {hint}")
+
+
+def too_big_for_all(plan: Plan, self_test_vectors: int = 0) -> str:
+    """'it fits no board: X times the largest board's ...' for a design no board holds."""
+    from .boards.catalog import BOARDS
+    best = None
+    for b in BOARDS.values():
+        res = predict(plan, b.dev, self_test_vectors=self_test_vectors)
+        used = shares(res, b.dev)
+        worst = max(used, key=used.get)
+        if best is None or used[worst] < best[0]:
+            best = (used[worst], b, worst, res[worst])
+    share, b, worst, need = best
+    what = {"luts": "LUTs", "ffs": "flip-flops", "brams": "block RAMs"}[worst]
+    return (f"it fits no board lgnhw knows: it needs {need:,} {what}, {share:.1f}x what the "
+            f"roomiest for it ({b.name}, {b.device}) has")
+
+
+def require_measured_fit(res: dict, board, log) -> None:
+    """After synthesis: :class:`BuildError` when the exact counts exceed ``board``'s device."""
+    if not fits(res, board.dev):
+        raise BuildError(f"fit failure: {_refusal(board, res, 'after synthesis')}; "
+                         f"{suggestion(board, res)} (log: {log})")
