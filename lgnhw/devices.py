@@ -48,6 +48,13 @@ class Device:
     synth_family: str = ""
 
     @property
+    def ram_delay(self) -> bool:
+        """Whether cores for this device keep long delay lines in block RAM: only where a
+        flip-flop costs a whole logic cell (iCE40); elsewhere flip-flops are plentiful and
+        a block RAM's clock-to-output time would set the clock."""
+        return self.family == "ice40"
+
+    @property
     def lut_inputs(self) -> int:
         return FAMILIES[self.family][0]
 

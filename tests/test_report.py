@@ -218,3 +218,76 @@ def test_bad_board_and_bad_device_are_one_line_errors(capsys, tmp_path):
     assert err.count("\n") == 0 and "unknown device" in err
     assert main(["build", str(tmp_path / "missing.lgn"), "--board", "icestick"]) == 2
     assert "missing.lgn" in capsys.readouterr().err
+
+
+# -- the other families ------------------------------------------------------------------
+
+@needs_tools
+@pytest.mark.parametrize("board, bitstream", [("ulx3s", "top.bit"), ("tang_nano_9k", "top.fs")])
+def test_open_flow_builds_a_bitstream_with_the_common_report(tmp_path, board, bitstream):
+    rep = build_board(_tiny(), board, out_dir=tmp_path)
+    assert rep["board"] == board and rep["family"] in ("ecp5", "gowin") and not rep["estimate"]
+    assert os.path.getsize(tmp_path / bitstream) > 1000 and rep["bitstream"] == str(tmp_path / bitstream)
+    assert rep["luts"] > 0 and rep["ffs"] > 0 and rep["fits"] is True
+    assert 0 < rep["utilization"] < 0.1
+    (clock, fmax), = rep["fmax_mhz"].items()
+    assert fmax > 20 and rep["throughput_per_s"] == int(round(fmax * 1e6))
+    assert {"gate_layers", "popcount", "argmax", "shell"} <= set(rep["breakdown"])
+    assert rep["predicted"]["luts"] > 0
+    assert json.loads((tmp_path / "report.json").read_text()) == rep
+
+
+@needs_tools
+def test_vendor_projects_are_complete_and_estimated(tmp_path):
+    xil = build_board(_tiny(), "arty_a7_100", out_dir=tmp_path / "arty")
+    assert xil["estimate"] is True and xil["bitstream"] is None and xil["fmax_mhz"] == {}
+    assert {"top.v", "top.xdc", "top.tcl", "build_top.sh"} <= set(xil["project"]["files"])
+    assert xil["project"]["command"] == f"cd {tmp_path / 'arty'} && sh build_top.sh"
+    xdc = (tmp_path / "arty" / "top.xdc").read_text()
+    # the Arty's USB-UART: FPGA rx on A9, tx on D10; the 100 MHz clock on E3
+    assert "A9" in xdc and "D10" in xdc and "E3" in xdc
+    assert "xc7a100ti" in (tmp_path / "arty" / "top.tcl").read_text()
+    assert xil["luts"] > 0 and xil["ffs"] > 0 and xil["family"] == "xilinx"
+    intel = build_board(_tiny(), "de10_nano", out_dir=tmp_path / "de10")
+    assert {"top.v", "top.qsf", "top.sdc"} <= set(intel["project"]["files"])
+    qsf = (tmp_path / "de10" / "top.qsf").read_text()
+    assert "PIN_AG13" in qsf and "PIN_AF13" in qsf and "5CSEBA6U23I7" in qsf
+    assert intel["estimate"] is True and intel["luts"] > 0
+    kcu = build_board(_tiny(), "kcu105", out_dir=tmp_path / "kcu")
+    xdc = (tmp_path / "kcu" / "top.xdc").read_text()
+    assert "G25" in xdc and "K26" in xdc           # the UART the catalog adds
+
+
+@needs_tools
+def test_device_estimate_of_a_trained_ten_class_model(tmp_path):
+    # every 10-class model used to fail generic synthesis on constant argmax index registers
+    from lgnhw.build import load_model_or_default
+    net, _ = load_model_or_default(None)
+    for dev in ("lut6", "xc7a35t"):
+        rep = estimate(net, dev.upper(), out_dir=tmp_path / dev, pipeline_every=2)
+        assert rep["luts"] > 500 and rep["lut6_luts"] > 500 and rep["estimate"] is True
+
+
+def test_fit_check_refuses_before_elaboration(tmp_path, capsys, monkeypatch):
+    import time
+    big = random_layered(320, [8000] * 6, 10, seed=1)
+    model = tmp_path / "big.lgn"
+    write_lgn(big, model)
+    t0 = time.perf_counter()
+    assert main(["build", str(model), "--board", "hx8k", "-o", str(tmp_path / "out")]) == 2
+    assert time.perf_counter() - t0 < 60
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "does not fit" in err and "predicted" in err and "ulx3s" in err
+    assert not (tmp_path / "out" / "top.il").exists()      # nothing was elaborated
+    assert main(["boards", "--fits", str(model), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["boards"]
+    names = [r["board"] for r in rows]
+    assert "ulx3s" in names and "hx8k" not in names and "icestick" not in names
+    luts = [r["luts"] for r in rows]
+    assert luts == sorted(luts)                              # smallest first
+    # a catalog of small boards only: the model fits none of them
+    from lgnhw.boards import catalog
+    monkeypatch.setattr(catalog, "BOARDS", {n: b for n, b in catalog.BOARDS.items() if b.family == "ice40"})
+    assert main(["boards", "--fits", str(model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "fits no board" in err and "x what the roomiest" in err

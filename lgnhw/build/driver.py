@@ -40,7 +40,7 @@ from ..errors import BuildError, LgnhwError, ToolError
 from ..fileio import atomic_open
 from ..netlist import Netlist
 from .ecp5 import ECP5
-from .flow import Flow, hierarchy_script
+from .flow import BREAKDOWN, Flow, hierarchy_script
 from .gowin import Gowin
 from .ice40 import ICE40
 from .model import self_test_set
@@ -117,11 +117,12 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
                 self_test: bool = False, toolchain: str = "yowasp", seed: int = _DEFAULT_SEED,
                 target_mhz: float | None = None, baud: int = 115200, optimize: bool = True,
                 bitstream: bool = True, model_label: str = "", progress=None,
-                core=None, files=None, check_fit: bool = True) -> dict:
+                core=None, files=None, check_fit: bool = True, place: bool = True) -> dict:
     """Build ``net`` for ``board``; returns the report dict (also written to ``OUT/report.json``).
 
     ``pipeline_every`` ``None``: the board's default. ``bitstream=False``
-    stops after place and route. ``check_fit``: refuse before elaboration
+    stops after place and route, ``place=False`` after synthesis (the report
+    is then a synthesis estimate). ``check_fit``: refuse before elaboration
     when the plan's resource prediction exceeds the device. ``core``:
     ``callable(net) -> component`` replacing :class:`LgnCore` in the shell
     (same always-ready stream ports, a ``latency`` attribute), with extra
@@ -153,7 +154,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
     say("elaborating the board shell and core (Amaranth)")
     from ..boards.shell import BoardTop
     top = BoardTop(net, clock_hz=b.clock_hz, baud=baud, pipeline_every=pipeline_every, self_test=st,
-                   core=None if core is None else core(net))
+                   core=None if core is None else core(net), ram_delay=dev.ram_delay)
     plat = b.platform()
     for fname, text in (files or {}).items():
         plat.add_file(fname, text)
@@ -172,16 +173,24 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
         f.write(hierarchy_script(main_script, flow.hierarchy_synth(dev), flow.top))
 
     timings = {}
+    breakdown_error = None
     for step in flow.steps(commands, bitstream):
         tool_log = out / step.tool_log if step.tool_log else None
+        if step.tool == flow.pnr and not place:
+            break
         if step.tool == flow.pnr:
             res = flow.resources(rp.stat_cells(out / "top.stat.json"))
             fit.require_measured_fit(res, b, out / "top.rpt")
         say(step.name)
         try:
-            timings[step.tool] = round(run_step(step.name, [found[step.tool], *step.args], out,
-                                                out / f"{step.tool}.log", tool_log, progress), 2)
+            seconds = run_step(step.name, [found[step.tool], *step.args], out,
+                               out / f"{step.tool}.log", tool_log, progress)
+            key = "breakdown" if step is BREAKDOWN else step.tool
+            timings[key] = round(seconds, 2)
         except ToolError as err:
+            if step is BREAKDOWN:        # informational only: the build goes on without it
+                breakdown_error = str(err)
+                continue
             if step.tool == flow.pnr:
                 res = flow.resources(rp.stat_cells(out / "top.stat.json"))
                 fail = _fit_failure(b, flow, out, tool_log, res)
@@ -193,7 +202,8 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
     res = flow.resources(rp.stat_cells(out / "top.stat.json"))
     used, avail, util = _utilisation(res, dev)
     fmax, crit, pnr_util = {}, None, {}
-    if not flow.vendor:
+    placed = place and not flow.vendor
+    if placed:
         pnr = rp.parse_nextpnr_report(out / "top.report.json")
         fmax, crit, pnr_util = pnr["fmax_mhz"], pnr["critical_path"], pnr["utilization"]
         if flow.logic_bel in pnr_util:
@@ -221,10 +231,11 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
         "pipeline_every": pipeline_every,
         "self_test": bool(self_test),
         "fits": bool(util is None or util <= 1.0),
-        "estimate": bool(flow.vendor),
+        "estimate": not placed,
         "predicted": predicted,
-        "bitstream": str(out / flow.bitstream_file) if bitstream and not flow.vendor else None,
-        "breakdown": rp.breakdown(out / "top.hier.json", flow.resources),
+        "bitstream": str(out / flow.bitstream_file) if bitstream and placed else None,
+        "breakdown": {} if breakdown_error else rp.breakdown(out / "top.hier.json", flow.resources),
+        "breakdown_error": breakdown_error,
         "critical_path": crit,
         "toolchain": toolchain,
         "seed": int(seed),
@@ -232,7 +243,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
         "build_seconds": round(time.perf_counter() - t_start, 1),
         "out_dir": str(out),
         "logs": ({"yosys": str(out / "estimate.rpt")} if flow.vendor else
-                 {"yosys": str(out / "top.rpt"), "nextpnr": str(out / "top.tim")}),
+                 {"yosys": str(out / "top.rpt"), **({"nextpnr": str(out / "top.tim")} if placed else {})}),
     }
     if flow.vendor:
         result["project"] = {"tool": flow.tool_name, "command": flow.project_command(out),
@@ -264,32 +275,38 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 2,
     t_start = time.perf_counter()
     out, net, gates_before = _prepare(net, out_dir, optimize, say)
     say("elaborating the core (Amaranth)")
-    core = LgnCore(net, pipeline_every=pipeline_every)
+    core = LgnCore(net, pipeline_every=pipeline_every, ram_delay=dev.ram_delay)
     predicted = fit.predict(core.plan, dev, shell=False)
     with atomic_open(out / "core.il", "w") as f:
         f.write(rtlil.convert(core, name="core"))
-    flow = FLOWS.get(dev.family)
-    if dev.family == "xilinx":
-        synth = f"synth_xilinx -family {dev.synth_family}"
-    elif flow is not None and not flow.vendor:
-        synth = flow.synth
+    flow = FLOWS.get(dev.family, FLOWS["intel"])     # "generic" lut6: Intel's generic synthesis
+    if flow.vendor:
+        synth = flow.estimate_synth(dev.synth_family)
+        flat = f"{synth} -flatten -top core"
     else:
-        synth = "synth -lut 6"
-    lines = ["read_rtlil core.il", "hierarchy -top core", "design -save lgnhw_orig",
-             f"{synth} -noflatten -top core", "tee -q -o core.hier.json stat -json",
-             "design -load lgnhw_orig", f"{synth} -flatten -top core", "tee -q -o core.stat.json stat -json"]
-    if synth != "synth -lut 6":
-        lines += ["design -load lgnhw_orig", "synth -flatten -lut 6 -top core",
-                  "tee -q -o core.lut6.json stat -json"]
-    with atomic_open(out / "core.ys", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    say("synthesis (yosys)")
-    run_step("synthesis (yosys)", [yosys, "-q", "-l", "core.rpt", "core.ys"], out,
-             out / "yosys.log", out / "core.rpt", progress)
+        flat = f"{flow.synth} -top core"
+    scripts = {"core": flat, "core.hier": flow.hierarchy_synth(dev).format(top="core")}
+    if flat != "synth -lut 6 -flatten -top core":
+        scripts["core.lut6"] = "synth -flatten -lut 6 -top core"
+    # one yosys process per synthesis (two ABC9 runs in one process trip an assertion)
+    for stem, synth_cmd in scripts.items():
+        with atomic_open(out / f"{stem}.ys", "w") as f:
+            f.write(f"read_rtlil core.il\nhierarchy -top core\n{synth_cmd}\n"
+                    f"tee -q -o {stem}.json stat -json\n")
+    breakdown_error = None
+    for stem in scripts:
+        say(f"synthesis (yosys {stem}.ys)")
+        try:
+            run_step(f"synthesis (yosys {stem}.ys)", [yosys, "-q", "-l", f"{stem}.rpt", f"{stem}.ys"], out,
+                     out / f"{stem}.log", out / f"{stem}.rpt", progress)
+        except ToolError as err:
+            if stem != "core.hier":
+                raise
+            breakdown_error = str(err)   # the per-part breakdown is informational only
 
-    resources = flow.resources if flow is not None else FLOWS["intel"].resources
-    res = resources(rp.stat_cells(out / "core.stat.json"))
-    lut6_file = out / ("core.lut6.json" if synth != "synth -lut 6" else "core.stat.json")
+    resources = flow.resources
+    res = resources(rp.stat_cells(out / "core.json"))
+    lut6_file = out / ("core.lut6.json" if "core.lut6" in scripts else "core.json")
     lut6 = FLOWS["intel"].resources(rp.stat_cells(lut6_file))
     used, avail, util = _utilisation(res, dev)
     result = {
@@ -302,9 +319,10 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 2,
         "gates_before": int(gates_before), "gates_after": int(net.num_gates),
         "pipeline_every": pipeline_every, "bitstream": None,
         "estimate": True, "synthesis_only": True, "predicted": predicted,
-        "breakdown": rp.breakdown(out / "core.hier.json", resources),
+        "breakdown": {} if breakdown_error else rp.breakdown(out / "core.hier.json", resources),
+        "breakdown_error": breakdown_error,
         "toolchain": toolchain, "build_seconds": round(time.perf_counter() - t_start, 1),
-        "out_dir": str(out), "logs": {"yosys": str(out / "core.rpt")},
+        "out_dir": str(out), "logs": {stem: str(out / f"{stem}.rpt") for stem in scripts},
     }
     return _write_report(out, result)
 

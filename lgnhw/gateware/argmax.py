@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from ..errors import LgnhwError
 from .plan import check_pipeline_every, class_width, compare_tree
 
-__all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS"]
+__all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS", "uses_ram_delay"]
 
 #: ``counts_out`` rides in block RAM (a circular buffer) instead of a
 #: flip-flop chain when it is delayed at least this many stages and is at
@@ -18,6 +18,11 @@ __all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS"]
 #: >= 16 * 7 flip-flops, each a whole logic cell. Smaller chains stay flip-flops.
 RAM_DELAY_MIN_STAGES = 8
 RAM_DELAY_MIN_BITS = 32
+
+
+def uses_ram_delay(stages: int, num_classes: int, count_width: int, allowed: bool = True) -> bool:
+    """Whether the ``counts_out`` delay line goes into block RAM."""
+    return allowed and stages >= RAM_DELAY_MIN_STAGES and num_classes * count_width >= RAM_DELAY_MIN_BITS
 
 
 class Argmax(wiring.Component):
@@ -34,22 +39,29 @@ class Argmax(wiring.Component):
     (``2 * A``, or 0).
 
     The ``counts_out`` delay line is a block-RAM circular buffer when it is
-    long and wide (see :data:`RAM_DELAY_MIN_STAGES`); same cycle behaviour as
-    the flip-flop chain the Verilog writer emits (``en`` advances both).
+    long and wide (see :data:`RAM_DELAY_MIN_STAGES`) and ``ram_delay`` is set;
+    same cycle behaviour as the flip-flop chain the Verilog writer emits
+    (``en`` advances both). Builds set ``ram_delay`` only where flip-flops are
+    scarce (iCE40, one flip-flop per logic cell): a block RAM's clock-to-output
+    time (5.8 ns on an ECP5-6) would otherwise set the clock.
     """
 
-    def __init__(self, num_classes: int, count_width: int, pipeline_every: int = 1):
+    def __init__(self, num_classes: int, count_width: int, pipeline_every: int = 1, *,
+                 ram_delay: bool = True):
         try:
             if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
                 raise LgnhwError(f"num_classes must be a positive integer, not {num_classes!r}")
             if isinstance(count_width, bool) or not isinstance(count_width, int) or count_width < 1:
                 raise LgnhwError(f"count_width must be a positive integer, not {count_width!r}")
             pipeline_every = check_pipeline_every(pipeline_every)
+            if not isinstance(ram_delay, bool):
+                raise LgnhwError(f"ram_delay must be True or False, not {ram_delay!r}")
         except LgnhwError:
             self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
             raise
         self._tree = compare_tree(num_classes, pipeline_every > 0)
         self._width = count_width
+        self.ram_delay = ram_delay
         self.latency = self._tree.end
         layout = data.ArrayLayout(unsigned(count_width), num_classes)
         super().__init__({
@@ -75,7 +87,7 @@ class Argmax(wiring.Component):
                 out.append(reg)
             return out
 
-        ram = tree.end >= RAM_DELAY_MIN_STAGES and nc * nw >= RAM_DELAY_MIN_BITS
+        ram = uses_ram_delay(tree.end, nc, nw, self.ram_delay)
         until = list(last)
         if ram:  # the leaves' chains then only reach the stages their parents read them in
             for leaf in range(nc):

@@ -27,7 +27,7 @@ def output_layout(plan: Plan) -> data.StructLayout:
 class LgnCore(wiring.Component):
     """A logic gate network classifier: gate network -> popcount per class -> argmax.
 
-    Ports (see HW_CONTRACT): ``i`` (In stream of ``unsigned(num_inputs)``;
+    Ports: ``i`` (In stream of ``unsigned(num_inputs)``;
     netlist input ``j`` is payload bit ``j``) and ``o`` (Out stream of
     ``StructLayout({"cls", "counts"})``). With ``always_ready=True`` neither
     stream has a ready signal and the core never stalls.
@@ -39,24 +39,31 @@ class LgnCore(wiring.Component):
     combinational. One enable advances the whole pipeline: it stalls while
     ``o.valid & ~o.ready``; bubbles travel as invalid slots.
 
+    ``ram_delay``: the argmax's long delay line of the counts may go into
+    block RAM (see :class:`~lgnhw.gateware.argmax.Argmax`).
+
     ``latency`` (attribute) = :func:`lgnhw.gateware.plan.latency`: cycles from
     an input transfer to its result on ``o`` (with ``o.ready`` high),
     ``S + 2 * ceil(log2 C)`` (``S``: the popcount end), 0 for K=0.
     """
 
-    def __init__(self, netlist: Netlist, pipeline_every: int = 1, always_ready: bool = False):
+    def __init__(self, netlist: Netlist, pipeline_every: int = 1, always_ready: bool = False, *,
+                 ram_delay: bool = True):
         try:
             if not isinstance(netlist, Netlist):
                 raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
             pipeline_every = check_pipeline_every(pipeline_every)
             if not isinstance(always_ready, bool):
                 raise LgnhwError(f"always_ready must be True or False, not {always_ready!r}")
+            if not isinstance(ram_delay, bool):
+                raise LgnhwError(f"ram_delay must be True or False, not {ram_delay!r}")
         except LgnhwError:
             self._MustUse__used = True  # refused, not unused: no UnusedElaboratable warning
             raise
         self._net = netlist
         self.pipeline_every = pipeline_every
         self.always_ready = always_ready
+        self.ram_delay = ram_delay
         self.plan = Plan.build(netlist, pipeline_every)
         self.latency = self.plan.latency
         super().__init__({
@@ -88,7 +95,8 @@ class LgnCore(wiring.Component):
         m.submodules.gates = gates = GateNetwork(net, plan.pipeline_every, schedule=plan.gates, taps=taps)
         m.d.comb += [gates.x.eq(self.i.payload), gates.en.eq(en)]
 
-        m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width, plan.pipeline_every)
+        m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width, plan.pipeline_every,
+                                                ram_delay=self.ram_delay)
         m.d.comb += argmax.en.eq(en)
         start = 0
         for c, (tree, const) in enumerate(zip(plan.trees, plan.constants.tolist())):

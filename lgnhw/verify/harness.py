@@ -1,7 +1,7 @@
 """The Verilog test harness that cocotb drives, and the hex vector files it reads.
 
-The harness ``lgn_tb_top`` wraps one core (``lgn_core`` ports, see
-HW_CONTRACT) and gives cocotb two ways to exercise it:
+The harness ``lgn_tb_top`` wraps one core (``lgn_core`` ports, see the
+README's "The hardware core") and gives cocotb two ways to exercise it:
 
 * **stream mode** (``ext_mode = 0``): the harness itself feeds one vector per
   clock from a memory loaded with ``$readmemh`` and captures every result into
@@ -36,7 +36,7 @@ for _i, _c in enumerate(b"ABCDEF"):
 
 
 def payload_layout(net) -> dict:
-    """Output payload layout of ``net`` per HW_CONTRACT: ``{"cw", "nw", "width", "classes"}``."""
+    """Output payload layout of ``net`` (see the README, "The hardware core"): ``{"cw", "nw", "width", "classes"}``."""
     c = net.num_classes
     cw = max(1, (c - 1).bit_length())
     nw = max(1, int(net.group_size + int(np.max(net.bias, initial=0))).bit_length())
