@@ -284,7 +284,7 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 2,
         synth = flow.estimate_synth(dev.synth_family)
         flat = f"{synth} -flatten -top core"
     else:
-        flat = f"{flow.synth} -top core"
+        flat = flow.flat_synth("core")
     scripts = {"core": flat, "core.hier": flow.hierarchy_synth(dev).format(top="core")}
     if flat != "synth -lut 6 -flatten -top core":
         scripts["core.lut6"] = "synth -flatten -lut 6 -top core"

@@ -29,10 +29,12 @@ def himbaechel_args(args) -> tuple:
 class Gowin(Flow):
     family = "gowin"
     synth = "synth_gowin"
-    synth_hier = ("synth_gowin -noflatten -noiopads -top {top} -run :map_luts; abc -lut 4; clean; "  # see ECP5
+    synth_hier = ("synth_gowin -noflatten -noiopads -top {top} -run :map_luts; abc -lut 4; clean; "
                   "synth_gowin -noflatten -noiopads -top {top} -run map_cells:")
     pnr = "nextpnr-himbaechel"
     packer = "gowin_pack"
+    classic_abc = True
+    synth_tail = " -json top.syn.json"
     bitstream_file = "top.fs"
     logic_bel = "LUT4"
     ff_bel = "DFF"
