@@ -140,17 +140,96 @@ def _digits_case(n: int):
     return net, encode_inputs(net, data.x_test[:n]), data.y_test[:n]
 
 
+#: Behavioural models of the FPGA primitives the ECP5 and Gowin platforms put around the
+#: shell (I/O buffers, the ECP5 global set/reset and its flip-flops), for Verilator.
+PRIMITIVES = """\
+module IB (input I, output O); assign O = I; endmodule
+module OBZ (input I, input T, output O); assign O = I; endmodule
+module SGSR (input GSR, input CLK); endmodule
+module FD1S3AX #(parameter GSR = "ENABLED") (input CK, input D, output reg Q);
+  initial Q = 1'b0;
+  always @(posedge CK) Q <= D;
+endmodule
+module IBUF (input I, output O); assign O = I; endmodule
+module TBUF (input I, input OEN, output O); assign O = I; endmodule
+module OBUF (input I, output O); assign O = I; endmodule
+"""
+
+
+def _board_wrapper(clk_pin: str, n_leds: int, invert: bool) -> str:
+    """cocotb's ports (clk, rst, rx, tx, leds, test_done, test_pass) on a board top's pins;
+    with a self-test, LED 0 is pass and LED 1 fail (see lgnhw.boards.shell)."""
+    leds = " ".join(f".led_{k}__io(pin_led[{k}])," for k in range(n_leds))
+    inv = "~" if invert else ""
+    return f"""\
+`default_nettype none
+module {TOP} (
+    /*verilator public_flat_rw_on*/
+    input  wire clk,
+    input  wire rst,
+    input  wire rx,
+    output wire tx,
+    output wire [7:0] leds,
+    output wire test_done,
+    output wire test_pass
+    /*verilator public_off*/
+);
+    wire [{n_leds - 1}:0] pin_led;
+    top dut (.{clk_pin}(clk), .uart_0__rx__io(rx), .uart_0__tx__io(tx), {leds[:-1]});
+    wire [{n_leds - 1}:0] led = {inv}pin_led;
+    assign leds = {{{{{8 - n_leds}{{1'b0}}}}, led}};
+    assign test_done = led[0] | led[1];
+    assign test_pass = led[0];
+endmodule
+`default_nettype wire
+"""
+
+
+def _simulate(tmp_path, sources, cfg) -> dict:
+    from lgnhw.verify import simulators
+    runner = simulators.get_runner("verilator")
+    with simulators.build_environment("verilator"):
+        runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=tmp_path / "build",
+                     build_args=["-Wno-fatal", "-Wno-lint", "-Wno-style"], timescale=("1ns", "1ps"),
+                     log_file=tmp_path / "build.log")
+    cfg_path = tmp_path / "config.json"
+    cfg_path.write_text(json.dumps(cfg))
+    runner.test(test_module=__name__, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
+                build_dir=tmp_path / "build", test_dir=tmp_path,
+                results_xml=str(tmp_path / "results.xml"), extra_env={CONFIG_ENV: str(cfg_path)},
+                log_file=tmp_path / "sim.log", timescale=("1ns", "1ps"))
+    return json.loads(Path(cfg["result"]).read_text())
+
+
+def _check(res, proto, net, bits, labels, st_bits, latency, n_leds=8):
+    from lgnhw.golden import predict
+    exp_counts, exp_cls = predict(net, bits)
+    st = res["reset_self_test"]
+    assert st["done"] == 1 and st["pass"] == 1 and st["leds"] & 3 == 0b01
+    # one vector per clock: the run takes about vectors + latency clocks
+    assert st["cycles"] < len(st_bits) + latency + 20
+    assert bytes(res["info"]) == proto.info_reply(len(st_bits))
+
+    counts, cls = proto.decode(bytes.fromhex(res["replies"]), len(bits))
+    assert np.array_equal(cls, exp_cls), np.flatnonzero(cls != exp_cls)[:10]
+    assert np.array_equal(counts, exp_counts)
+    hw_acc = float((cls == labels).mean())
+    assert hw_acc == float((exp_cls == labels).mean())
+    assert hw_acc > 0.6, f"digits accuracy {hw_acc:.2f} is implausibly low for the bundled model"
+    # LEDs 2.. show the last class; LED 0 still shows the passed self-test
+    assert res["leds_after"] >> 2 == exp_cls[-1] % (1 << (n_leds - 2)) and res["leds_after"] & 3 == 0b01
+    assert res["status"] == [0x53, 1, 0, 0]
+
+
 def test_board_uart_digits(tmp_path):
     from amaranth.back import verilog as amaranth_verilog
 
     from lgnhw.boards.shell import Protocol, ShellCore
     from lgnhw.golden import predict
     from lgnhw.passes import optimize
-    from lgnhw.verify import simulators
 
     net, bits, labels = _digits_case(80)
     hw_net, _ = optimize(net)
-    exp_counts, exp_cls = predict(net, bits)
     st_bits = bits[:24]
     _, st_cls = predict(hw_net, st_bits)
     shell = ShellCore(hw_net, divisor=DIV, timeout=5000, self_test=(st_bits, st_cls))
@@ -161,33 +240,43 @@ def test_board_uart_digits(tmp_path):
     src.write_text(amaranth_verilog.convert(shell, name=CORE, emit_src=False))
     wrapper = tmp_path / f"{TOP}.v"
     wrapper.write_text(WRAPPER)
-    runner = simulators.get_runner("verilator")
-    with simulators.build_environment("verilator"):
-        runner.build(sources=[str(src), str(wrapper)], hdl_toplevel=TOP, build_dir=tmp_path / "build",
-                     build_args=["-Wno-fatal", "-Wno-lint", "-Wno-style"], timescale=("1ns", "1ps"),
-                     log_file=tmp_path / "build.log")
     cfg = {"frames": proto.encode(bits).hex(), "n": int(len(bits)), "reply_bytes": proto.reply_bytes,
            "result": str(tmp_path / "result.json")}
-    cfg_path = tmp_path / "config.json"
-    cfg_path.write_text(json.dumps(cfg))
-    runner.test(test_module=__name__, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
-                build_dir=tmp_path / "build", test_dir=tmp_path,
-                results_xml=str(tmp_path / "results.xml"), extra_env={CONFIG_ENV: str(cfg_path)},
-                log_file=tmp_path / "sim.log", timescale=("1ns", "1ps"))
-    res = json.loads(Path(cfg["result"]).read_text())
+    res = _simulate(tmp_path, [src, wrapper], cfg)
+    _check(res, proto, net, bits, labels, st_bits, shell.latency)
 
-    st = res["reset_self_test"]
-    assert st["done"] == 1 and st["pass"] == 1 and st["leds"] & 3 == 0b01
-    # one vector per clock: the run takes about vectors + latency clocks
-    assert st["cycles"] < len(st_bits) + shell.latency + 20
-    assert bytes(res["info"]) == proto.info_reply(len(st_bits))
 
-    counts, cls = proto.decode(bytes.fromhex(res["replies"]), len(bits))
-    assert np.array_equal(cls, exp_cls), np.flatnonzero(cls != exp_cls)[:10]
-    assert np.array_equal(counts, exp_counts)
-    hw_acc = float((cls == labels).mean())
-    assert hw_acc == float((exp_cls == labels).mean())
-    assert hw_acc > 0.6, f"digits accuracy {hw_acc:.2f} is implausibly low for the bundled model"
-    # LEDs 2.. show the last class; LED 0 still shows the passed self-test
-    assert res["leds_after"] >> 2 == exp_cls[-1] % (1 << 6) and res["leds_after"] & 3 == 0b01
-    assert res["status"] == [0x53, 1, 0, 0]
+@pytest.mark.parametrize("board", ["ulx3s", "tang_nano_9k"])
+def test_board_top_on_the_platform(tmp_path, board):
+    """The whole board top as the ECP5 / Gowin platform builds it (its I/O buffers, clock and
+    reset logic), converted from the build plan's RTLIL, with a UART host on the pins."""
+    import subprocess
+
+    from lgnhw import tools
+    from lgnhw.boards import catalog
+    from lgnhw.boards.shell import BoardTop, Protocol
+    from lgnhw.golden import predict
+    from lgnhw.passes import optimize
+
+    net, bits, labels = _digits_case(40)
+    hw_net, _ = optimize(net)
+    st_bits = bits[:16]
+    _, st_cls = predict(hw_net, st_bits)
+    b = catalog.board(board)
+    top = BoardTop(hw_net, clock_hz=b.clock_hz, baud=int(b.clock_hz) // DIV, pipeline_every=b.pipeline_every,
+                   self_test=(st_bits, st_cls), ram_delay=b.dev.ram_delay)
+    plat = b.platform()
+    plat.build(top, name="top", do_build=False).extract(str(tmp_path / "plan"))
+    (tmp_path / "primitives.v").write_text(PRIMITIVES)
+    subprocess.run([tools.find("yosys"), "-q", "-p", "read_verilog -lib primitives.v; read_rtlil plan/top.il; "
+                    "hierarchy -top top; proc; opt_clean; write_verilog -noattr board_top.v"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    n_leds = sum(1 for r in plat.resources if r[0] == "led")
+    invert = plat.lookup("led", 0).ios[0].invert       # Pins (active high) or PinsN
+    wrapper = tmp_path / f"{TOP}.v"
+    wrapper.write_text(_board_wrapper(f"{plat.default_clk}_0__io", n_leds, invert))
+    proto = Protocol(hw_net)
+    cfg = {"frames": proto.encode(bits).hex(), "n": int(len(bits)), "reply_bytes": proto.reply_bytes,
+           "result": str(tmp_path / "result.json")}
+    res = _simulate(tmp_path, [tmp_path / "board_top.v", tmp_path / "primitives.v", wrapper], cfg)
+    _check(res, proto, net, bits, labels, st_bits, top.latency + 10, n_leds)
