@@ -2,6 +2,7 @@
 
     python benchmarks/bench_fit.py                       # default models x boards x K
     python benchmarks/bench_fit.py --boards ulx3s --k 2  # a subset
+    python benchmarks/bench_fit.py --rescore OLD.jsonl   # new predictions, same synthesis results
 
 For every (model, board, K): :func:`lgnhw.fit.predict` from the plan (no
 elaboration), then the board build up to synthesis (``place=False``: yosys
@@ -46,8 +47,23 @@ def main(argv=None) -> int:
     ap.add_argument("--boards", nargs="+", default=list(BOARDS))
     ap.add_argument("--k", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "bench_fit"))
+    ap.add_argument("--rescore", metavar="JSONL",
+                    help="re-predict the points of an earlier run's output (synthesis is not rerun: "
+                         "its counts do not depend on the predictor)")
     args = ap.parse_args(argv)
     errors = {}
+    if args.rescore:
+        with open(args.rescore) as f:
+            old = [json.loads(line) for line in f if '"synthesised"' in line]
+        nets = {}
+        for r in old:
+            if r["model"] not in nets:
+                nets[r["model"]] = optimize(MODELS[r["model"]]())[0]
+            pred = fit.predict(Plan.build(nets[r["model"]], r["k"]), catalog.board(r["board"]).dev)
+            _point(r["model"], r["board"], r["k"], nets[r["model"]], pred, r["synthesised"],
+                   r.get("parts_synthesised"), errors, 0.0)
+        _summary(errors)
+        return 0
     for mname in args.models:
         net, _ = optimize(MODELS[mname]())
         for bname in args.boards:
@@ -58,20 +74,28 @@ def main(argv=None) -> int:
                 t_pred = time.perf_counter() - t0
                 rep = build_board(net, bname, out_dir=os.path.join(args.out, f"{mname}-{bname}-k{k}"),
                                   pipeline_every=k, optimize=False, check_fit=False, place=False)
-                err = {r: round((pred[r] - rep[r]) / rep[r], 4) if rep[r] else None
-                       for r in ("luts", "ffs", "carries", "brams")}
-                for r, e in err.items():
-                    if e is not None:
-                        errors.setdefault((b.family, r), []).append(e)
-                print(json.dumps({"model": mname, "board": bname, "family": b.family, "k": k,
-                                  "gates": net.num_gates, "predict_seconds": round(t_pred, 3),
-                                  "predicted": {r: pred[r] for r in err}, "synthesised":
-                                  {r: rep[r] for r in err}, "error": err,
-                                  "parts_predicted": pred["parts"], "parts_synthesised": rep["breakdown"]}),
-                      flush=True)
+                _point(mname, bname, k, net, pred, rep, rep["breakdown"], errors, t_pred)
+    _summary(errors)
+    return 0
+
+
+def _point(mname, bname, k, net, pred, synth, parts, errors, t_pred) -> None:
+    family = catalog.board(bname).family
+    keys = ("luts", "ffs", "carries", "brams")
+    err = {r: round((pred[r] - synth[r]) / synth[r], 4) if synth[r] else None for r in keys}
+    for r, e in err.items():
+        if e is not None:
+            errors.setdefault((family, r), []).append(e)
+    print(json.dumps({"model": mname, "board": bname, "family": family, "k": k,
+                      "gates": net.num_gates, "predict_seconds": round(t_pred, 3),
+                      "predicted": {r: pred[r] for r in keys}, "synthesised": {r: synth[r] for r in keys},
+                      "error": err, "parts_predicted": pred["parts"], "parts_synthesised": parts}),
+          flush=True)
+
+
+def _summary(errors) -> None:
     summary = {f"{fam}/{r}": {"min": min(v), "max": max(v), "n": len(v)} for (fam, r), v in sorted(errors.items())}
     print(json.dumps({"summary": summary}), flush=True)
-    return 0
 
 
 if __name__ == "__main__":

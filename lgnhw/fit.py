@@ -57,9 +57,9 @@ REFUSE_MARGIN = 1.10
 #: ``gates``: synthesised gate-layer LUTs / cone-mapped LUTs, by K (1, 2, 3+);
 #: ``pop_luts`` / ``pop_carries``: popcount LUTs / carry cells per adder bit;
 #: ``argmax_luts`` / ``argmax_ffs``: measured / structural argmax counts;
-#: ``flat``: flattened LUTs / the sum of the parts (optimisation across parts;
-#: on Xilinx also the SRL16/32 shift registers yosys infers for delay chains,
-#: ``flat_ffs`` the flip-flops those take); ``shell_luts`` / ``shell_ffs``:
+#: ``flat`` / ``flat_ffs``: flattened counts / the sum of the parts (optimisation
+#: across parts); ``srl``: delay chains become shift registers in LUTs (Xilinx);
+#: ``shell_luts`` / ``shell_ffs``:
 #: the shell's fixed part.
 _LUT4 = {"gates": (1.0, 0.825, 0.825), "argmax_luts": 1.13, "argmax_ffs": 1.16, "flat": 0.93, "flat_ffs": 1.0}
 CALIBRATION = {
@@ -71,7 +71,7 @@ CALIBRATION = {
     "gowin": {**_LUT4, "shell_carries": 50, "pop_luts": 1.0, "pop_carries": 0.68, "shell_luts": 126,
               "shell_ffs": 75},
     "xilinx": {"gates": (1.0, 0.825, 0.825), "pop_luts": 0.85, "pop_carries": 0.25, "argmax_luts": 1.13,
-               "argmax_ffs": 1.16, "flat": 0.85, "flat_ffs": 0.944, "shell_carries": 15, "shell_luts": 82,
+               "argmax_ffs": 1.16, "flat": 0.88, "flat_ffs": 1.0, "srl": True, "shell_carries": 15, "shell_luts": 82,
                "shell_ffs": 75},
     "intel": {"gates": (1.0, 0.825, 0.825), "pop_luts": 1.0, "pop_carries": 0.0, "argmax_luts": 1.13,
               "argmax_ffs": 1.16, "flat": 0.93, "flat_ffs": 1.0, "shell_carries": 0, "shell_luts": 82,
@@ -129,6 +129,24 @@ def cone_luts(plan: Plan, k: int) -> int:
         else:
             luts += 1
     return luts
+
+
+def _delay_chains(plan: Plan) -> list[tuple[int, int]]:
+    """``(length, width)`` of every delay chain of the core (gate signals, popcount adders,
+    argmax scores and nodes)."""
+    out = []
+    d = plan.gates.delays[FIRST_INPUT:]
+    out += [(int(x), 1) for x in d[d > 0]]
+    for tree in plan.trees:
+        if tree.root < 0:
+            continue
+        dl, w = tree.delays(), tree.widths()
+        out += [(int(a), int(b)) for a, b in zip(dl[dl > 0], w[dl > 0])]
+    t, nc, nw = plan.argmax, plan.num_classes, plan.count_width
+    dl = t.last - t.stage
+    out += [(int(x), nw) for x in dl[:nc] if x > 0]
+    out += [(int(x), nw + int(v)) for x, v in zip(dl[nc:], t.index_bits[nc:]) if x > 0]
+    return out
 
 
 def _adder_bits(plan: Plan) -> tuple[int, int]:
@@ -213,6 +231,12 @@ def predict(plan: Plan, dev: Device, *, shell: bool = True, self_test_vectors: i
     # the parts are synthesised together: a few per cent go in optimisation across them
     total["luts"] = round(total["luts"] * cal["flat"])
     total["ffs"] = round(total["ffs"] * cal["flat_ffs"])
+    if cal.get("srl"):
+        # Xilinx: yosys turns a delay chain of 3 or more registers into SRL16/SRLC32 shift
+        # registers, one LUT per bit and 32 stages, instead of flip-flops
+        long = [(n, w) for n, w in _delay_chains(plan) if n >= 3]
+        total["ffs"] -= sum(n * w for n, w in long)
+        total["luts"] += sum(w * -(-n // 32) for n, w in long)
     return {**total, "parts": parts}
 
 
