@@ -72,12 +72,26 @@ def cmd_inspect(args) -> int:
         "classes": net.num_classes,
         "outputs": net.num_outputs,
         "depth": net.depth,
+        "tau": float(net.tau),
+        "encoding": _encoding(net),
         "ops": net.op_counts(),
     }
-    table = [(k, v) for k, v in result.items() if k != "ops"]
+    table = [(k, v) for k, v in result.items() if k not in ("ops", "encoding")]
+    enc = result["encoding"]
+    table.append(("encoding", "raw input bits" if enc is None else
+                  f"thermometer: {enc['features']} features x {enc['thresholds_per_feature']} thresholds "
+                  f"(input bit f*{enc['thresholds_per_feature']} + t = x[f] > thresholds[f, t])"))
     table += [(f"  {name}", n) for name, n in sorted(result["ops"].items(), key=lambda kv: -kv[1])]
     _emit_result(args, result, table)
     return 0
+
+
+def _encoding(net) -> dict | None:
+    """The input encoding as ``inspect`` reports it (``None``: the inputs are raw bits)."""
+    if net.thresholds is None:
+        return None
+    f, t = net.thresholds.shape
+    return {"kind": "thermometer", "features": int(f), "thresholds_per_feature": int(t)}
 
 
 def cmd_optimize(args) -> int:
@@ -403,9 +417,18 @@ def cmd_sim(args) -> int:
 
 # -- parser ----------------------------------------------------------------------
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("lgnhw")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lgnhw", description="Compile trained logic gate networks into verified FPGA hardware.")
+    parser.add_argument("--version", action="version", version=f"lgnhw {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, func, help):

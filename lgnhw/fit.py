@@ -70,7 +70,7 @@ CALIBRATION = {
              "shell_ffs": 75},
     "gowin": {**_LUT4, "shell_carries": 50, "pop_luts": 1.0, "pop_carries": 0.68, "shell_luts": 126,
               "shell_ffs": 75},
-    "xilinx": {"gates": (1.0, 0.825, 0.825), "pop_luts": 0.85, "pop_carries": 0.25, "argmax_luts": 1.13,
+    "xilinx": {"gates": (1.0, 0.825, 0.825), "pop_luts": 0.85, "pop_carries": 0.21, "argmax_luts": 1.13,
                "argmax_ffs": 1.16, "flat": 0.88, "flat_ffs": 1.0, "srl": True, "shell_carries": 15, "shell_luts": 82,
                "shell_ffs": 75},
     "intel": {"gates": (1.0, 0.825, 0.825), "pop_luts": 1.0, "pop_carries": 0.0, "argmax_luts": 1.13,

@@ -113,3 +113,18 @@ def test_output_into_a_closed_pipe_ends_quietly(monkeypatch, capsys):
         assert main(["boards"]) == 141
         monkeypatch.undo()
         out.close()                               # stdout now points at /dev/null: no second error
+
+
+def test_version_and_inspect_shows_tau_and_encoding(capsys):
+    import lgnhw.cli as cli
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("lgnhw ")
+    from lgnhw.build import default_model_path
+    from importlib import resources
+    with resources.as_file(default_model_path()) as model:
+        assert cli.main(["inspect", str(model), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["tau"] == 3.0
+    assert rep["encoding"] == {"kind": "thermometer", "features": 64, "thresholds_per_feature": 2}
