@@ -22,7 +22,8 @@ from lgnhw.errors import LgnhwError
 __all__ = ["Board", "BOARDS", "board", "board_names", "load_catalog"]
 
 CATALOG = Path(__file__).with_name("boards.toml")
-_KEYS = {"title", "platform", "device", "pipeline_every", "target_mhz", "add_resources", "uart", "notes"}
+_KEYS = {"title", "platform", "device", "pipeline_every", "target_mhz", "add_resources", "uart", "notes",
+         "default_model"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Board:
     notes: str = ""
     add_resources: tuple = ()  # platform attributes holding extra resources
     uart: dict = field(default_factory=dict, repr=False)  # {rx, tx, attrs} when the platform has none
+    default_model: str = "digits.lgn"   # bundled model (lgnhw/data) that `build` takes without MODEL
 
     @property
     def dev(self) -> Device:
@@ -84,7 +86,7 @@ class Board:
                 "package": self.package, "clock_mhz": round(self.clock_hz / 1e6, 3),
                 "luts": dev.luts, "ffs": dev.ffs, "logic_cells": dev.logic_cells, "brams": dev.brams,
                 "target_mhz": self.target_mhz, "pipeline_every": self.pipeline_every,
-                "notes": self.notes}
+                "default_model": self.default_model, "notes": self.notes}
 
 
 def load_catalog(path=CATALOG) -> dict[str, Board]:
@@ -103,7 +105,7 @@ def load_catalog(path=CATALOG) -> dict[str, Board]:
             raise LgnhwError(f"{path}: board {name!r}: {what}")
         boards[name] = Board(name, t["title"], t["platform"], t["device"], int(t["pipeline_every"]),
                              float(t["target_mhz"]), t.get("notes", ""), tuple(t.get("add_resources", ())),
-                             dict(t.get("uart", {})))
+                             dict(t.get("uart", {})), t.get("default_model", "digits.lgn"))
         lookup_device(t["device"])   # an unknown device is an error in the catalog, not at build time
     return boards
 

@@ -214,15 +214,21 @@ def cmd_emit(args) -> int:
 
 def _model_or_default(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", nargs="?", metavar="MODEL",
-                   help="model file (default: the bundled digits model lgnhw/data/digits.lgn)")
+                   help="model file (default: the board's bundled model, see `lgnhw boards`: "
+                        "lgnhw/data/digits.lgn, or mnist.lgn on the larger boards)")
     p.add_argument("--wiring", metavar="FILE",
                    help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
 
 
-def _load_or_default(args):
+def _load_or_default(args, board: str | None = None):
+    """The MODEL argument's netlist, or the bundled default model (the board's, if given)."""
     from .build import load_model_or_default
     if args.model is None:
-        return load_model_or_default(None)
+        default = "digits.lgn"
+        if board is not None:
+            from .boards.catalog import board as lookup_board
+            default = lookup_board(board).default_model
+        return load_model_or_default(None, default)
     return _load(args), args.model
 
 
@@ -234,7 +240,7 @@ def _progress():
 
 def cmd_build(args) -> int:
     from .build import build_board, report_table
-    net, label = _load_or_default(args)
+    net, label = _load_or_default(args, args.board)
     rep = build_board(net, args.board, out_dir=args.output or f"out/build-{args.board}",
                       pipeline_every=args.pipeline_every, self_test=args.self_test,
                       toolchain=args.toolchain, seed=args.seed, target_mhz=args.freq,
@@ -293,7 +299,7 @@ def _fitting_rows(args) -> list[dict]:
 
 def cmd_report(args) -> int:
     from .build import build_board, estimate, report_table
-    net, label = _load_or_default(args)
+    net, label = _load_or_default(args, args.board)
     if args.board is not None:
         rep = build_board(net, args.board, out_dir=args.output or f"out/report-{args.board}",
                           pipeline_every=args.pipeline_every, toolchain=args.toolchain,
