@@ -185,6 +185,11 @@ def _digits4k():
     return random_layered(128, [1000] * 4, 10), "random_layered(128, [1000]*4, 10)"
 
 
+def _digits48k():
+    path = ROOT / "benchmarks" / "models" / "digits48k.lgn"
+    return load_model(path), str(path.relative_to(ROOT))
+
+
 def designs():
     """name -> (loader, board, pipeline_every, target MHz, cell budget, baseline?)"""
     bundled = lambda: load_model_or_default(None)  # noqa: E731
@@ -195,6 +200,9 @@ def designs():
         "digits4k-hx8k-k2": (_digits4k, "hx8k", 2, 150.0, 4500, False),
         "digits4k-hx8k-k3": (_digits4k, "hx8k", 3, 150.0, 4500, False),
         "baseline-hx8k": (_digits4k, "hx8k", 1, 150.0, 4500, True),
+        "digits4k-ulx3s-k2": (_digits4k, "ulx3s", 2, 150.0, None, False),
+        "digits4k-tang_primer_20k-k2": (_digits4k, "tang_primer_20k", 2, 100.0, None, False),
+        "digits48k-ulx3s-k2": (_digits48k, "ulx3s", 2, 150.0, None, False),   # ~30+ min
     }
 
 
