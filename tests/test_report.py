@@ -237,6 +237,22 @@ def test_open_flow_builds_a_bitstream_with_the_common_report(tmp_path, board, bi
     assert json.loads((tmp_path / "report.json").read_text()) == rep
 
 
+def _lint_shell(verilog, *extra) -> None:
+    """Verilator lint of the project's design below the platform's I/O primitives (the shell
+    and the core). Amaranth's backend output still carries width and case warnings (issue:
+    lint of the Amaranth backend); those classes are waived here, nothing else is."""
+    import subprocess
+    from lgnhw.verify import simulators
+    if not simulators.have_verilator():
+        pytest.skip("verilator not installed")
+    simulators.prepare("verilator")
+    run = subprocess.run(["verilator", "--lint-only", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC",
+                          "-Wno-CASEINCOMPLETE", "--top-module", "top.shell", str(verilog), *map(str, extra)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "%Error" not in run.stderr and "%Warning" not in run.stderr, run.stderr[-2000:]
+
+
 @needs_tools
 def test_vendor_projects_are_complete_and_estimated(tmp_path):
     xil = build_board(_tiny(), "arty_a7_100", out_dir=tmp_path / "arty")
@@ -253,6 +269,8 @@ def test_vendor_projects_are_complete_and_estimated(tmp_path):
     qsf = (tmp_path / "de10" / "top.qsf").read_text()
     assert "PIN_AG13" in qsf and "PIN_AF13" in qsf and "5CSEBA6U23I7" in qsf
     assert intel["estimate"] is True and intel["luts"] > 0
+    _lint_shell(tmp_path / "arty" / "top.v")
+    _lint_shell(tmp_path / "de10" / "top.v", tmp_path / "de10" / "intel_models.v")  # its synchroniser
     kcu = build_board(_tiny(), "kcu105", out_dir=tmp_path / "kcu")
     xdc = (tmp_path / "kcu" / "top.xdc").read_text()
     assert "G25" in xdc and "K26" in xdc           # the UART the catalog adds
