@@ -513,3 +513,11 @@ def test_infer_without_a_port_is_a_clear_error():
     from lgnhw.infer import infer
     with pytest.raises(ToolError, match="cannot open serial port"):
         infer(_small_net(), "/dev/does-not-exist", np.zeros((1, 12), np.uint8))
+
+
+def test_larger_boards_build_the_bundled_mnist_model_by_default():
+    from lgnhw.build import load_model_or_default
+    assert catalog.board("ulx3s").default_model == "mnist.lgn"
+    assert catalog.board("ice40").default_model == "digits.lgn"      # the iCEBreaker demo
+    net, label = load_model_or_default(None, catalog.board("ulx3s").default_model)
+    assert label == "bundled mnist.lgn" and net.num_inputs == 784 and net.num_classes == 10
