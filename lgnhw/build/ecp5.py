@@ -22,9 +22,10 @@ class ECP5(Flow):
     ff_bel = "TRELLIS_FF"
 
     def nextpnr_options(self, *, seed, target):
-        # router2 (negotiated congestion): the default router1 did not converge on the
-        # randomly wired 48,000-gate cores (about 580 wires still overused after 14 min)
-        return super().nextpnr_options(seed=seed, target=target) + " --router router2"
+        # the placer's default timing weight (10): a randomly wired 48,000-gate core placed
+        # with iCE40's 30 left router1 with ~580 overused wires after 15 min, and router2
+        # took 5 min per iteration at 45,000 overused wires
+        return (f"--seed {int(seed)} --freq {target:g} --report top.report.json --timing-allow-fail")
 
     def set_clock_target(self, out, target):
         rewrite(out / "top.lpf", r'^(FREQUENCY\s+PORT\s+"[^"]+"\s+)\S+(\s+HZ;)',
