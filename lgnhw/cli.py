@@ -374,6 +374,10 @@ def _sim_bits(args, net) -> np.ndarray:
         return x.astype(np.uint8)
     if net.thresholds is not None and x.ndim == 2 and x.shape[0] and x.shape[1] == net.thresholds.shape[0]:
         return encode_inputs(net, x)
+    if x.ndim == 2 and x.shape[0] and x.shape[1] == net.num_inputs and x.dtype.kind in "biuf":
+        bad = np.unique(x[~np.isin(x, (0, 1))])[:3]
+        raise FormatError(args.inputs, "holds values other than 0 and 1 (e.g. "
+                          + ", ".join(f"{v:g}" for v in bad.tolist()) + "); expected encoded input bits")
     want = f"(N>0, {net.num_inputs}) encoded 0/1 bits"
     if net.thresholds is not None:
         want += f" or (N>0, {net.thresholds.shape[0]}) raw features"

@@ -128,3 +128,15 @@ def test_version_and_inspect_shows_tau_and_encoding(capsys):
     rep = json.loads(capsys.readouterr().out)
     assert rep["tau"] == 3.0
     assert rep["encoding"] == {"kind": "thermometer", "features": 64, "thresholds_per_feature": 2}
+
+
+def test_sim_names_the_bad_values(tmp_path, capsys):
+    import lgnhw.cli as cli
+    net = random_layered(8, [16, 6], 3, seed=3)
+    write_lgn(net, tmp_path / "m.lgn")
+    x = np.zeros((4, 8), dtype=np.int64)
+    x[1, 2], x[3, 0] = 2, 7
+    np.save(tmp_path / "x.npy", x)
+    assert cli.main(["sim", str(tmp_path / "m.lgn"), "--inputs", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "values other than 0 and 1" in err and "2, 7" in err and "x.npy" in err
