@@ -202,8 +202,12 @@ def designs():
         "baseline-hx8k": (_digits4k, "hx8k", 1, 150.0, 4500, True),
         "digits4k-ulx3s-k2": (_digits4k, "ulx3s", 2, 150.0, None, False),
         "digits4k-tang_primer_20k-k2": (_digits4k, "tang_primer_20k", 2, 100.0, None, False),
-        "digits48k-ulx3s-k2": (_digits48k, "ulx3s", 2, 150.0, None, False),   # ~30+ min
+        "digits48k-ulx3s-k2": (_digits48k, "ulx3s", 2, 150.0, None, False),
     }
+
+
+#: Run only when named with --only: routing did not converge here within 25 minutes (README).
+SLOW = {"digits48k-ulx3s-k2"}
 
 
 def run(name: str, spec, out_root: Path, seed: int = 1) -> dict:
@@ -251,7 +255,7 @@ def main(argv=None) -> int:
         results.append({"design": "baseline-check", **check_baseline(net)})
         print(json.dumps(results[-1]), file=sys.stderr)
     for name, spec in designs().items():
-        if args.only and name not in args.only:
+        if (args.only and name not in args.only) or (not args.only and name in SLOW):
             continue
         for seed in args.seeds:
             res = run(name, spec, out_root, seed)
