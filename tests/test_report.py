@@ -284,6 +284,7 @@ def test_device_estimate_of_a_trained_ten_class_model(tmp_path):
     for dev in ("lut6", "xc7a35t"):
         rep = estimate(net, dev.upper(), out_dir=tmp_path / dev, pipeline_every=2)
         assert rep["luts"] > 500 and rep["lut6_luts"] > 500 and rep["estimate"] is True
+        assert rep["breakdown_error"] is None and {"gate_layers", "popcount", "argmax"} <= set(rep["breakdown"])
 
 
 def test_fit_check_refuses_before_elaboration(tmp_path, capsys, monkeypatch):

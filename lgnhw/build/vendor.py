@@ -95,6 +95,11 @@ class Intel(_Vendor):
     def estimate_script(self, synth_family):
         return "read_verilog intel_models.v\n" + super().estimate_script(synth_family)
 
+    def hierarchy_synth(self, dev) -> str:
+        # generic synthesis's own LUT mapping fails an assertion when it runs once per module
+        # (this yosys); mapping after it with classic ABC does not
+        return "synth -noabc -top {top}; abc -lut 6; opt -fast; clean"
+
     def write_extra(self, out) -> None:
         from ..fileio import atomic_open
         with atomic_open(out / "intel_models.v", "w") as f:
