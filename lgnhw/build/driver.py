@@ -97,7 +97,7 @@ def _utilisation(res: dict, dev: Device) -> tuple[int | None, int | None, float 
     return res["luts"], dev.luts, round(max(shares), 4)
 
 
-def _fit_failure(b, flow: Flow, out: Path, tool_log: Path, res: dict) -> BuildError | None:
+def _fit_failure(b, flow: Flow, tool_log: Path, res: dict) -> BuildError | None:
     """A BuildError when a failed place and route ran out of room, else None (a tool failure)."""
     text = tool_log.read_text(errors="replace") if tool_log.exists() else ""
     util = rp.nextpnr_log_utilisation(text)
@@ -193,7 +193,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
                 continue
             if step.tool == flow.pnr:
                 res = flow.resources(rp.stat_cells(out / "top.stat.json"))
-                fail = _fit_failure(b, flow, out, tool_log, res)
+                fail = _fit_failure(b, flow, tool_log, res)
                 if fail is not None:
                     raise fail from None
                 raise ToolError(f"tool failure: {err}") from None

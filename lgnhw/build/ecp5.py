@@ -10,13 +10,9 @@ __all__ = ["ECP5"]
 class ECP5(Flow):
     family = "ecp5"
     synth = "synth_ecp5"
-    # the breakdown run maps LUTs with classic ABC too (see Flow.classic_abc)
-    synth_hier = ("synth_ecp5 -noflatten -top {top} -run :map_luts; abc -lut 4; clean; "
-                  "synth_ecp5 -noflatten -top {top} -run map_cells:")
     pnr = "nextpnr-ecp5"
     packer = "ecppack"
     classic_abc = True
-    synth_tail = ""
     bitstream_file = "top.bit"
     logic_bel = "TRELLIS_COMB"
     ff_bel = "TRELLIS_FF"

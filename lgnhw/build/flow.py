@@ -60,10 +60,11 @@ class Flow:
     family = ""
     synth = ""              # yosys synthesis command
     synth_hier = ""         # the same with hierarchy kept, for the breakdown ({top}: the top module)
+    hier_opts = ""          # extra options of the breakdown synthesis
     pnr = ""                # place and route tool ("" for vendor projects)
+    plan_pnr = ""           # the build plan's name for it, when Amaranth calls another tool
     packer = ""             # bitstream packer
     bitstream_file = ""     # name of the bitstream in the build folder
-    constraints = ""        # constraint file the clock target goes into
     logic_bel = ""          # nextpnr utilisation entry of the LUTs
     ff_bel = ""             # ... of the flip-flops ("" when LUT and FF share one cell)
     vendor = False          # a project for vendor tools (no place and route here)
@@ -87,40 +88,50 @@ class Flow:
                 "nextpnr_opts": self.nextpnr_options(seed=seed, target=target)}
         if self.classic_abc:
             # the template runs `<synth> <synth_opts> -top top [-json ...]`: stop before the LUT
-            # mapping, map with classic ABC, then finish the family script
+            # mapping, then map and finish as in classic_synth
             opts["synth_opts"] = "-run :map_luts"
-            opts["script_after_synth"] = (f"abc -lut 4\nclean\n{self.synth} -top top -run map_cells:"
-                                          f"{self.synth_tail}\n" + opts["script_after_synth"])
+            rest = self.classic_synth("top", tail=self.synth_tail).split("; ", 1)[1]
+            opts["script_after_synth"] = rest.replace("; ", "\n") + "\n" + opts["script_after_synth"]
         return opts
 
     synth_tail = ""         # arguments the template gives the synthesis command after -top
 
+    def classic_synth(self, top: str, opts: str = "", tail: str = "") -> str:
+        """The family script with classic ABC mapping the LUTs (see :attr:`classic_abc`)."""
+        run = f"{self.synth}{opts} -top {top}"
+        return f"{run} -run :map_luts; abc -lut 4; clean; {run} -run map_cells:{tail}"
+
     def flat_synth(self, top: str) -> str:
         """The (flattening) synthesis command(s) of a stand-alone script for module ``top``."""
-        if self.classic_abc:
-            return f"{self.synth} -top {top} -run :map_luts; abc -lut 4; clean; {self.synth} -top {top} -run map_cells:"
-        return f"{self.synth} -top {top}"
+        return self.classic_synth(top) if self.classic_abc else f"{self.synth} -top {top}"
 
     def set_clock_target(self, out: Path, target: float) -> None:
         """Raise the clock constraint in the constraint file to ``target`` MHz."""
 
     def hierarchy_synth(self, dev) -> str:
         """The breakdown synthesis command (hierarchy kept) for device ``dev``."""
-        return self.synth_hier or f"{self.synth} -noflatten -top {{top}}"
+        opts = f" -noflatten{self.hier_opts}"
+        if self.classic_abc:
+            return self.classic_synth("{top}", opts)
+        return self.synth_hier or f"{self.synth}{opts} -top {{top}}"
+
+    def pnr_args(self, args) -> tuple:
+        """The place and route arguments, from the build plan's command for it."""
+        return tuple(args)
 
     def steps(self, commands: list, bitstream: bool) -> list[Step]:
         """The steps to run, from the build plan's commands (``build_top.json``), with the
         breakdown synthesis (``top.hier.ys``, see :func:`hierarchy_script`) after synthesis."""
-        names = {"yosys": ("synthesis (yosys)", "top.rpt"),
-                 self.pnr: (f"place and route ({self.pnr})", "top.tim"),
-                 self.packer: (f"bitstream ({self.packer})", "")}
+        names = {"yosys": ("yosys", "synthesis (yosys)", "top.rpt"),
+                 self.plan_pnr or self.pnr: (self.pnr, f"place and route ({self.pnr})", "top.tim"),
+                 self.packer: (self.packer, f"bitstream ({self.packer})", "")}
         steps = []
         for argv in commands:
-            tool = argv[0]
-            if tool not in names or (tool == self.packer and not bitstream):
+            if argv[0] not in names or (argv[0] == self.packer and not bitstream):
                 continue
-            name, log = names[tool]
-            steps.append(Step(name, tool, tuple(argv[1:]), log))
+            tool, name, log = names[argv[0]]
+            args = self.pnr_args(argv[1:]) if tool == self.pnr else tuple(argv[1:])
+            steps.append(Step(name, tool, args, log))
             if tool == "yosys":
                 steps.append(BREAKDOWN)
         return steps

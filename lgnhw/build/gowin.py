@@ -9,7 +9,7 @@ target goes to nextpnr as ``--freq`` (the ``.cst`` holds no clock constraint).
 
 from __future__ import annotations
 
-from .flow import BREAKDOWN, Flow, Step, count
+from .flow import Flow, count
 
 __all__ = ["Gowin", "himbaechel_args"]
 
@@ -29,9 +29,9 @@ def himbaechel_args(args) -> tuple:
 class Gowin(Flow):
     family = "gowin"
     synth = "synth_gowin"
-    synth_hier = ("synth_gowin -noflatten -noiopads -top {top} -run :map_luts; abc -lut 4; clean; "
-                  "synth_gowin -noflatten -noiopads -top {top} -run map_cells:")
+    hier_opts = " -noiopads"      # per-module I/O buffers would count as the parts' IOs
     pnr = "nextpnr-himbaechel"
+    plan_pnr = "nextpnr-gowin"
     packer = "gowin_pack"
     classic_abc = True
     synth_tail = " -json top.syn.json"
@@ -39,17 +39,8 @@ class Gowin(Flow):
     logic_bel = "LUT4"
     ff_bel = "DFF"
 
-    def steps(self, commands, bitstream):
-        steps = []
-        for argv in commands:
-            if argv[0] == "yosys":
-                steps += [Step("synthesis (yosys)", "yosys", tuple(argv[1:]), "top.rpt"), BREAKDOWN]
-            elif argv[0] == "nextpnr-gowin":
-                steps.append(Step("place and route (nextpnr-himbaechel)", "nextpnr-himbaechel",
-                                  himbaechel_args(argv[1:]), "top.tim"))
-            elif argv[0] == "gowin_pack" and bitstream:
-                steps.append(Step("bitstream (gowin_pack)", "gowin_pack", tuple(argv[1:]), ""))
-        return steps
+    def pnr_args(self, args):
+        return himbaechel_args(args)
 
     def resources(self, cells):
         return {"luts": count(cells, "LUT[1-4]", "ALU"), "ffs": count(cells, r"DFF\w*"),
