@@ -275,25 +275,31 @@ def cmd_boards(args) -> int:
 def _fitting_rows(args) -> list[dict]:
     """Boards that hold the model, smallest first, each with its prediction; one-line error if none."""
     from . import fit
-    from .boards.catalog import BOARDS
     from .gateware.plan import Plan
     from .passes import optimize
     net, _ = optimize(_load_plain(args.fits))
     plans = {}
+
+    def k_of(b):
+        return b.pipeline_every if args.pipeline_every is None else args.pipeline_every
+
+    def plan_for(b):
+        k = k_of(b)
+        if k not in plans:
+            plans[k] = Plan.build(net, k)
+        return plans[k]
+
+    every = fit.predict_boards(plan_for)
     rows = []
-    for b in sorted(BOARDS.values(), key=lambda b: (b.dev.luts or 0, b.name)):
-        k = b.pipeline_every if args.pipeline_every is None else args.pipeline_every
-        plan = plans.setdefault(k, Plan.build(net, k))
-        res = fit.predict(plan, b.dev)
+    for b, res in every:
         if fit.fits(res, b.dev):
             row = b.summary()
-            row["pipeline_every"] = k
+            row["pipeline_every"] = k_of(b)
             row["predicted"] = {key: res[key] for key in ("luts", "ffs", "carries", "brams")}
             row["predicted_utilization"] = round(max(fit.shares(res, b.dev).values()), 4)
             rows.append(row)
     if not rows:
-        k = 2 if args.pipeline_every is None else args.pipeline_every
-        raise LgnhwError(f"{args.fits}: {fit.too_big_for_all(plans.setdefault(k, Plan.build(net, k)))}")
+        raise LgnhwError(f"{args.fits}: {fit.too_big_for_all(every)}")
     return rows
 
 

@@ -42,8 +42,8 @@ from .errors import BuildError
 from .gateware.plan import Plan
 from .netlist import FIRST_INPUT
 
-__all__ = ["predict", "shares", "check_board", "require_measured_fit", "too_big_for_all", "fits",
-           "fitting_boards", "suggestion", "cone_luts",
+__all__ = ["predict", "predict_boards", "shares", "check_board", "require_measured_fit",
+           "too_big_for_all", "fits", "suggestion", "cone_luts",
            "CALIBRATION", "REFUSE_MARGIN"]
 
 #: A predicted design is refused only when it needs more than this share of a
@@ -254,17 +254,18 @@ def fits(res: dict, dev: Device, margin: float = 1.0) -> bool:
     return all(s <= margin for s in shares(res, dev).values())
 
 
-def fitting_boards(res_for, exclude=()) -> list:
-    """Boards whose device holds the design, smallest first: ``res_for(board)`` gives
-    the (predicted) resources of the design on that board's family."""
+def predict_boards(plan_for, self_test_vectors: int = 0) -> list[tuple]:
+    """``[(board, prediction)]`` for every board, smallest device first; ``plan_for(board)``
+    gives the design's plan on that board. Boards whose device is predicted the same way
+    (same plan, family and block-RAM size) share one prediction."""
     from .boards.catalog import BOARDS
-    seen, out = set(), []
+    memo, out = {}, []
     for b in sorted(BOARDS.values(), key=lambda b: (b.dev.luts or 0, b.name)):
-        if b.name in exclude:
-            continue
-        if fits(res_for(b), b.dev):
-            out.append(b)
-            seen.add(b.device)
+        plan = plan_for(b)
+        key = (id(plan), b.family, b.dev.bram_bits)
+        if key not in memo:
+            memo[key] = predict(plan, b.dev, self_test_vectors=self_test_vectors)
+        out.append((b, memo[key]))
     return out
 
 
@@ -282,12 +283,15 @@ def _same_family_bigger(board) -> list:
                    and (b.dev.luts or 0) > (board.dev.luts or 0)), key=lambda b: b.dev.luts or 0)
 
 
+_WHAT = {"luts": "LUTs", "ffs": "flip-flops", "brams": "block RAMs"}
+
+
 def _refusal(board, res: dict, how: str) -> str:
     dev = board.dev
     used = shares(res, dev)
     worst = max(used, key=used.get)
     avail = {"luts": dev.luts, "ffs": dev.ffs, "brams": dev.brams}[worst]
-    what = {"luts": "LUTs", "ffs": "flip-flops", "brams": "block RAMs"}[worst]
+    what = _WHAT[worst]
     return (f"design does not fit the {board.title}: needs {res[worst]:,} {what} ({how}), the "
             f"{dev.name} has {avail:,} ({used[worst]:.0%})")
 
@@ -299,25 +303,22 @@ def check_board(plan: Plan, board, *, self_test_vectors: int = 0) -> dict:
     res = predict(plan, board.dev, self_test_vectors=self_test_vectors)
     if fits(res, board.dev, REFUSE_MARGIN):
         return res
-    names = [b.name for b in fitting_boards(lambda b: predict(plan, b.dev, self_test_vectors=self_test_vectors))]
-    hint = ("boards that fit, smallest first: " + ", ".join(names) if names
-            else too_big_for_all(plan, self_test_vectors))
+    every = predict_boards(lambda b: plan, self_test_vectors)
+    names = [b.name for b, r in every if fits(r, b.dev)]
+    hint = "boards that fit, smallest first: " + ", ".join(names) if names else too_big_for_all(every)
     raise BuildError(f"{_refusal(board, res, 'predicted')}; {hint}")
 
 
-def too_big_for_all(plan: Plan, self_test_vectors: int = 0) -> str:
-    """'it fits no board: X times the largest board's ...' for a design no board holds."""
-    from .boards.catalog import BOARDS
+def too_big_for_all(every: list[tuple]) -> str:
+    """'it fits no board ...: X times what the roomiest has' from :func:`predict_boards`' list."""
     best = None
-    for b in BOARDS.values():
-        res = predict(plan, b.dev, self_test_vectors=self_test_vectors)
+    for b, res in every:
         used = shares(res, b.dev)
         worst = max(used, key=used.get)
         if best is None or used[worst] < best[0]:
             best = (used[worst], b, worst, res[worst])
     share, b, worst, need = best
-    what = {"luts": "LUTs", "ffs": "flip-flops", "brams": "block RAMs"}[worst]
-    return (f"it fits no board lgnhw knows: it needs {need:,} {what}, {share:.1f}x what the "
+    return (f"it fits no board lgnhw knows: it needs {need:,} {_WHAT[worst]}, {share:.1f}x what the "
             f"roomiest for it ({b.name}, {b.device}) has")
 
 
