@@ -26,8 +26,8 @@ DIV = 4
 TOP = "lgn_board_tb"
 CORE = "lgn_board"
 
-#: Verilator-visible wrapper: cocotb only touches these top-level ports.
-WRAPPER = f"""\
+#: The ports cocotb touches, made Verilator-visible; both wrappers below start with them.
+PORTS = f"""\
 `default_nettype none
 module {TOP} (
     /*verilator public_flat_rw_on*/
@@ -40,6 +40,10 @@ module {TOP} (
     output wire test_pass
     /*verilator public_off*/
 );
+"""
+
+#: The wrapper around the shell alone (module ``CORE``).
+WRAPPER = PORTS + f"""\
     {CORE} dut (.clk(clk), .rst(rst), .rx(rx), .tx(tx), .leds(leds),
                 .test_done(test_done), .test_pass(test_pass));
 endmodule
@@ -161,19 +165,7 @@ def _board_wrapper(clk_pin: str, n_leds: int, invert: bool) -> str:
     with a self-test, LED 0 is pass and LED 1 fail (see lgnhw.boards.shell)."""
     leds = " ".join(f".led_{k}__io(pin_led[{k}])," for k in range(n_leds))
     inv = "~" if invert else ""
-    return f"""\
-`default_nettype none
-module {TOP} (
-    /*verilator public_flat_rw_on*/
-    input  wire clk,
-    input  wire rst,
-    input  wire rx,
-    output wire tx,
-    output wire [7:0] leds,
-    output wire test_done,
-    output wire test_pass
-    /*verilator public_off*/
-);
+    return PORTS + f"""\
     wire [{n_leds - 1}:0] pin_led;
     top dut (.{clk_pin}(clk), .uart_0__rx__io(rx), .uart_0__tx__io(tx), {leds[:-1]});
     wire [{n_leds - 1}:0] led = {inv}pin_led;
