@@ -1,30 +1,35 @@
-"""Model file formats. :func:`load_model` detects the format by content."""
+"""Model file formats. :func:`load_model` detects the format by content.
+
+Every reader treats its file as untrusted: sizes are checked against the
+limits of :mod:`.limits` before anything is allocated, and every problem is a
+one-line :class:`~lgnhw.errors.FormatError` naming the file."""
 
 from __future__ import annotations
 
 import os
-import zipfile
 
 from ..errors import FormatError
 from ..fileio import read_head
 from ..netlist import Netlist
-from .lgn import is_lgn, read_lgn, write_lgn
+from .lgn import HEADER, read_lgn, write_lgn
+from .limits import Archive, regular_file_size
 
 __all__ = ["load_model", "detect_format", "read_lgn", "write_lgn"]
 
 
 def detect_format(path) -> str:
-    """Name of the format of the file at ``path``, judged by its bytes, not its name."""
+    """Name of the format of the file at ``path``, judged by its bytes, not its name.
+
+    Anything but a regular file (a FIFO, a device, a directory) is refused
+    before it is opened."""
     path = os.fspath(path)
+    regular_file_size(path)
     head = read_head(path, 4096)
     if head.startswith(b"PK"):
-        if is_lgn(path):
+        with Archive(path) as zf:
+            names = zf.names
+        if HEADER in names:
             return "lgn"
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        except zipfile.BadZipFile:
-            raise FormatError(path, "truncated or corrupt zip archive") from None
         if any(n.endswith("data.pkl") for n in names):
             return "torch"
         raise FormatError(path, "zip archive is neither a .lgn file nor a torch checkpoint")
