@@ -32,6 +32,7 @@ and without executing anything from the file.
 from __future__ import annotations
 
 import io
+import math
 import numbers
 import os
 import types
@@ -42,7 +43,8 @@ import numpy as np
 from ..errors import FormatError, NetlistError
 from ..fileio import atomic_open
 from ..netlist import Netlist
-from .torch_pickle import LazyTensor, Module, load_torch_file, module_type_name
+from .limits import Archive, check_model_size, clip, describe
+from .torch_pickle import LazyTensor, Module, Storage, load_torch_checkpoint, module_type_name
 
 __all__ = ["from_module", "read_checkpoint", "write_wiring", "read_wiring"]
 
@@ -52,12 +54,17 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 # -- duck-typed model walking --------------------------------------------------------
 
 
-def _as_array(x) -> np.ndarray:
-    """numpy array from a numpy array, a LazyTensor or a live torch tensor (no torch import)."""
+def _as_array(x, fail=None) -> np.ndarray:
+    """numpy array from a numpy array, a LazyTensor or a live torch tensor (no torch import).
+
+    With ``fail`` (a model read from a file) only the first two are accepted:
+    converting anything else could walk an unbounded pickled structure."""
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, LazyTensor):
         return x.numpy()
+    if fail is not None:
+        fail(f"holds {describe(x)} where a tensor belongs")
     if hasattr(x, "detach"):
         x = x.detach()
     if hasattr(x, "cpu"):
@@ -77,7 +84,8 @@ def _children(obj):
     """``(name, child)`` pairs of a Sequential-like object (or a list of layers)."""
     mods = obj.__dict__.get("_modules") if hasattr(obj, "__dict__") else None
     if isinstance(mods, dict):
-        return [(str(k), v) for k, v in mods.items() if v is not None]
+        return [(clip(k, 40) if isinstance(k, str) else describe(k), v)
+                for k, v in mods.items() if v is not None]
     if isinstance(obj, (list, tuple)):
         return [(str(i), v) for i, v in enumerate(obj)]
     return None
@@ -97,10 +105,12 @@ def _kind(layer) -> str:
 
 
 _MAX_NESTING = 64
+_MAX_LAYERS = 1 << 20      # layers and containers visited (a pickle may share one many times)
 
 
-def _flatten(model, fail, prefix="", depth=0):
+def _flatten(model, fail, prefix="", depth=0, visited=None):
     """Leaf layers of a (nested) Sequential, in order, with their dotted names."""
+    visited = [0] if visited is None else visited
     kids = _children(model)
     if kids is None:
         if depth == 0:
@@ -111,9 +121,12 @@ def _flatten(model, fail, prefix="", depth=0):
         fail(f"Sequential containers nested deeper than {_MAX_NESTING} levels (or a cycle)")
     out = []
     for name, child in kids:
+        visited[0] += 1
+        if visited[0] > _MAX_LAYERS:
+            fail(f"the model has more than {_MAX_LAYERS:,} layers and containers (or shares them)")
         full = f"{prefix}{name}"
         if _kind(child) == "Sequential":
-            out.extend(_flatten(child, fail, full + ".", depth + 1))
+            out.extend(_flatten(child, fail, full + ".", depth + 1, visited))
         else:
             out.append((full, child))
     return out
@@ -123,8 +136,8 @@ def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _int_array(x, what, fail) -> np.ndarray:
-    arr = _as_array(x)
+def _int_array(x, what, fail, strict) -> np.ndarray:
+    arr = _as_array(x, (lambda problem: fail(f"{what} {problem}")) if strict else None)
     if arr.dtype.kind not in "iu":
         fail(f"{what} has dtype {arr.dtype}, expected integers")
     if arr.ndim != 1:
@@ -140,13 +153,36 @@ class _Layers:
         self.names = names
 
 
-def _read_layers(model, where, need_weights=True) -> _Layers:
-    """Walk a model (live, stand-in or plain objects) and validate it; FormatError(where, ...)."""
+class _Budget:
+    """Tensor elements a checkpoint's layers may use: twice what its storages hold,
+    + 1M. Layers that share a storage or a layer many times use more, and are refused."""
+
+    def __init__(self, elements: int):
+        self.left = 2 * elements + (1 << 20)
+
+    def take(self, x, label, fail):
+        # a view larger than its storage is refused when it is materialised
+        n = 0
+        if isinstance(x, LazyTensor) and isinstance(x.storage, Storage):
+            n = min(x.numel(), x.storage.numel)
+        self.left -= n
+        if self.left < 0:
+            fail(f"{label} uses more tensor data than the file's storages hold (shared or "
+                 "overlapping views)")
+
+
+def _read_layers(model, where, need_weights=True, budget=None) -> _Layers:
+    """Walk a model (live, stand-in or plain objects) and validate it; FormatError(where, ...).
+
+    ``budget`` (a :class:`_Budget`, for a model read from a file) bounds the
+    tensor data it may use; then only stand-in tensors and numpy arrays are accepted."""
 
     def fail(problem):
         raise FormatError(where, problem)
 
+    strict = budget is not None
     leaves = _flatten(model, fail)
+    total = 0
     layers, names = [], []
     width = None
     num_inputs = None
@@ -170,7 +206,9 @@ def _read_layers(model, where, need_weights=True) -> _Layers:
             fail(f"{label} is missing an attribute ({err})")
         w = None
         if need_weights:
-            w = _as_array(weights)
+            if strict:
+                budget.take(weights, label, fail)
+            w = _as_array(weights, (lambda problem: fail(f"{label} weights {problem}")) if strict else None)
             if w.ndim != 2 or w.shape[1] != 16:
                 fail(f"{label} weights have shape {tuple(w.shape)}, expected [out_dim, 16]")
             if w.dtype.kind not in "fiu":
@@ -180,20 +218,26 @@ def _read_layers(model, where, need_weights=True) -> _Layers:
         if not (isinstance(indices, (tuple, list)) and len(indices) == 2):
             fail(f"{label} indices must be a pair (a, b) of index tensors, "
                  f"got {type(indices).__name__}")
-        a = _int_array(indices[0], f"{label} indices[0]", fail)
-        b = _int_array(indices[1], f"{label} indices[1]", fail)
+        if strict:
+            budget.take(indices[0], label, fail)
+            budget.take(indices[1], label, fail)
+        a = _int_array(indices[0], f"{label} indices[0]", fail, strict)
+        b = _int_array(indices[1], f"{label} indices[1]", fail, strict)
         out_dim = getattr(layer, "out_dim", None)
         n = w.shape[0] if w is not None else a.shape[0]
         if out_dim is not None and (not _is_int(out_dim) or out_dim != n):
-            fail(f"{label} has out_dim {out_dim!r} but {n} gates")
+            fail(f"{label} has out_dim {describe(out_dim)} but {n} gates")
         if a.shape[0] != n or b.shape[0] != n:
             fail(f"{label} has {n} gates but indices of lengths {a.shape[0]} and {b.shape[0]}")
+        total += n
+        check_model_size(where, "gates", total)
         in_dim = getattr(layer, "in_dim", None)
         if in_dim is not None and (not _is_int(in_dim) or in_dim < 1):
-            fail(f"{label} has in_dim {in_dim!r}, expected a positive integer")
+            fail(f"{label} has in_dim {describe(in_dim)}, expected a positive integer")
         if width is None:
             if in_dim is None:
                 in_dim = int(max(a.max(initial=-1), b.max(initial=-1))) + 1
+            check_model_size(where, "inputs", int(in_dim))
             num_inputs = width = int(in_dim)
         elif in_dim is not None and in_dim != width:
             fail(f"{label} has in_dim {in_dim} but the previous layer has {width} outputs")
@@ -212,12 +256,22 @@ def _read_layers(model, where, need_weights=True) -> _Layers:
     k, tau = getattr(gs, "k", None), getattr(gs, "tau", 1.0)
     glabel = f"layer '{gname}' (GroupSum)"
     if not _is_int(k) or k < 1:
-        fail(f"{glabel} has k {k!r}, expected a positive integer number of classes")
-    if width % k:
-        fail(f"{glabel}: {width} outputs of the last LogicLayer cannot be split into {k} equal class groups")
-    if not isinstance(tau, numbers.Real) or isinstance(tau, bool) or not (np.isfinite(tau) and tau > 0):
-        fail(f"{glabel} has tau {tau!r}, expected a finite positive number")
+        fail(f"{glabel} has k {describe(k)}, expected a positive integer number of classes")
+    if width % k or k > width:
+        fail(f"{glabel}: {width} outputs of the last LogicLayer cannot be split into "
+             f"{describe(k)} equal class groups")
+    if not _is_finite_positive(tau):
+        fail(f"{glabel} has tau {describe(tau)}, expected a finite positive number")
     return _Layers(num_inputs, layers, int(k), float(tau), names)
+
+
+def _is_finite_positive(tau) -> bool:
+    if not isinstance(tau, numbers.Real) or isinstance(tau, bool):
+        return False
+    try:
+        return math.isfinite(float(tau)) and tau > 0
+    except OverflowError:              # an int too large for a float
+        return False
 
 
 def _to_netlist(spec: _Layers, where) -> Netlist:
@@ -257,17 +311,23 @@ def write_wiring(model, path) -> None:
             zf.writestr(zipfile.ZipInfo(name + ".npy", _EPOCH), buf.getvalue())
 
 
+def _wiring_array(dtype, shape):
+    if dtype.kind not in "fiu" or len(shape) > 1:
+        return f"an array of dtype {dtype} and shape {tuple(shape)}, expected numbers (1-D)"
+    return None
+
+
 def read_wiring(path) -> dict:
     """Read a wiring file: ``{"indices": [(a, b), ...], "num_classes", "tau", "num_inputs"}``."""
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FormatError(path, "wiring file not found")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise FormatError(path, "wiring file not found") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        with Archive(path) as zf:
+            arrays = {n.removesuffix(".npy"): zf.read_npy(n, _wiring_array) for n in zf.names}
+    except FormatError as err:
         raise FormatError(path, "not a wiring file (expected a .npz of a_0, b_0, ..., num_classes): "
-                                + " ".join(str(err).split())) from None
+                                + err.problem) from None
     if not isinstance(arrays, dict) or "num_classes" not in arrays:
         raise FormatError(path, "wiring file lacks 'num_classes'")
 
@@ -331,7 +391,7 @@ def _state_dict_layers(sd, path, wiring):
     names = []
     for key in sd:
         if not isinstance(key, str) or not (key == "weights" or key.endswith(".weights")):
-            raise FormatError(path, f"state_dict entry {key!r} is not a LogicLayer weight; "
+            raise FormatError(path, f"state_dict entry {describe(key)} is not a LogicLayer weight; "
                                     "only LogicLayer/Flatten/GroupSum models are supported")
         names.append(key)
     if len(names) != len(wires["indices"]):
@@ -366,7 +426,8 @@ def read_checkpoint(path, wiring=None) -> Netlist:
     needs ``wiring`` (a file made by :func:`write_wiring`).
     """
     path = os.fspath(path)
-    kind, payload = _payload(load_torch_file(path), path)
+    obj, elements = load_torch_checkpoint(path)
+    kind, payload = _payload(obj, path)
     if kind == "state_dict":
         if wiring is None:
             raise FormatError(path, "this is a state_dict: it holds the LogicLayer weights but not "
@@ -374,7 +435,7 @@ def read_checkpoint(path, wiring=None) -> Netlist:
                                     "save the whole model with torch.save(model), or pass a wiring "
                                     "file with --wiring (made by lgnhw.formats.difflogic.write_wiring(model, path))")
         payload = _state_dict_layers(payload, path, wiring)
-    spec = _read_layers(payload, path)
+    spec = _read_layers(payload, path, budget=_Budget(elements))
     if kind == "model" and wiring is not None:
         _check_same_wiring(spec, path, wiring)
     return _to_netlist(spec, path)

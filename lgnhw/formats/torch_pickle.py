@@ -25,6 +25,12 @@ on demand, honouring dtype, byte order, storage offset, size and stride), and
 ``nn.Module`` objects as :class:`Module` stand-ins whose attributes mirror the
 pickled ``__dict__``. The storage location (``cpu``, ``cuda:0``, ...) is
 recorded and otherwise ignored: a checkpoint saved from a GPU loads the same.
+
+Hostile files (see :mod:`.limits`): the unpickler counts opcodes, keeps its
+memo in a dict, hashes only scalar keys and lets BUILD fill in only objects
+the pickle created, never the shared stand-ins (which are immutable). Zip
+members are inflated as bounded streams, a storage only if its declared size
+matches the pickle's element count.
 """
 
 from __future__ import annotations
@@ -34,17 +40,16 @@ import io
 import math
 import pickle
 import struct
-import zipfile
-import zlib
 from collections import OrderedDict
 
 import numpy as np
 
 from ..errors import FormatError
 from ..fileio import read_head
+from .limits import MAX_PICKLE_BYTES, MAX_PICKLE_OPS, Archive, clip, describe, one_line, regular_file_size
 
-__all__ = ["load_torch_file", "RestrictedUnpickler", "LazyTensor", "Storage", "Module",
-           "DeviceRef", "module_type_name"]
+__all__ = ["load_torch_file", "load_torch_checkpoint", "RestrictedUnpickler", "LazyTensor",
+           "Storage", "Module", "DeviceRef", "module_type_name"]
 
 #: Legacy format magic number and protocol version (torch/serialization.py).
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -53,7 +58,7 @@ LEGACY_PROTOCOL = 1001
 # Errors a corrupt or truncated pickle can raise while being unpickled.
 _PICKLE_ERRORS = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
                   IndexError, KeyError, struct.error, OverflowError, UnicodeDecodeError,
-                  RecursionError, MemoryError, zipfile.BadZipFile, zlib.error, OSError)
+                  RecursionError)
 
 # torch dtype name -> (numpy dtype string, little-endian; "bfloat16" is special)
 _DTYPES = {
@@ -77,29 +82,44 @@ def _numpy_dtype(name: str, little: bool) -> np.dtype:
     return np.dtype(("<" if little else ">") + code) if code not in ("?", "i1", "u1") else np.dtype(code)
 
 
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split())
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
 # -- inert stand-ins ---------------------------------------------------------------
 
 
-class StorageType:
+class _Frozen:
+    """Base of the shared stand-ins: attributes are set once, in ``__init__``, and
+    never again, so that no pickle (e.g. a BUILD opcode) can change loader state."""
+
+    __slots__ = ()
+
+    def _init(self, **values):
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} stand-ins are immutable")
+
+    __delattr__ = __setattr__
+
+
+class StorageType(_Frozen):
     """Stand-in for ``torch.FloatStorage`` & co: only names a dtype."""
 
+    __slots__ = ("name", "dtype")
+
     def __init__(self, name: str, dtype: str):
-        self.name, self.dtype = name, dtype
+        self._init(name=name, dtype=dtype)
 
     def __repr__(self):
         return f"<StorageType {self.name}>"
 
 
-class DType:
+class DType(_Frozen):
     """Stand-in for a ``torch.<dtype>`` global (``torch.float32`` ...)."""
 
+    __slots__ = ("name",)
+
     def __init__(self, name: str):
-        self.name = name
+        self._init(name=name)
 
     def __repr__(self):
         return f"torch.{self.name}"
@@ -109,7 +129,10 @@ class DeviceRef:
     """Stand-in for ``torch.device``: remembers type and index, does nothing."""
 
     def __init__(self, type_, index=None):
-        self.type, self.index = str(type_), index
+        if not (isinstance(type_, str) and len(type_) <= 64
+                and (index is None or (type(index) is int and 0 <= index < 1 << 16))):
+            raise pickle.UnpicklingError("torch.device needs a short type string and a small index")
+        self.type, self.index = type_, index
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -124,13 +147,23 @@ class Storage:
         self.path, self.key, self.dtype, self.numel, self.location = path, key, dtype, numel, location
         self.data: np.ndarray | None = None  # 1-D, numpy dtype of self.dtype (uint16 for bfloat16)
 
-    def fill(self, raw: bytes, little: bool) -> None:
-        itemsize = _numpy_dtype(self.dtype, little).itemsize
-        if len(raw) != self.numel * itemsize:
-            raise FormatError(self.path, f"storage '{self.key}' holds {len(raw)} bytes, expected "
-                                         f"{self.numel * itemsize} ({self.numel} x {self.dtype}); "
+    def nbytes(self, little: bool = True) -> int:
+        return self.numel * _numpy_dtype(self.dtype, little).itemsize
+
+    def fill(self, raw, little: bool) -> None:
+        if len(raw) != self.nbytes(little):
+            raise FormatError(self.path, f"storage '{clip(self.key)}' holds {len(raw)} bytes, expected "
+                                         f"{self.nbytes(little)} ({self.numel} x {self.dtype}); "
                                          "the file is truncated or corrupt")
         self.data = np.frombuffer(raw, dtype=_numpy_dtype(self.dtype, little))
+        self.data.setflags(write=False)
+
+
+_MAX_DIMS = 32
+
+
+def _dims(values) -> str:
+    return clip("(" + ", ".join(describe(v) for v in values) + ")", 120)
 
 
 class LazyTensor:
@@ -158,19 +191,29 @@ class LazyTensor:
     def _fail(self, problem):
         raise FormatError(getattr(self.storage, "path", None), f"malformed tensor: {problem}")
 
+    def numel(self) -> int:
+        """Element count the view declares (0 when size is malformed; :meth:`numpy` says why)."""
+        size = self.size
+        if not (isinstance(size, (tuple, list)) and len(size) <= _MAX_DIMS
+                and all(type(n) is int and n >= 0 for n in size)):
+            return 0
+        return math.prod(size)
+
     def _materialise(self) -> np.ndarray:
         st = self.storage
         if not isinstance(st, Storage):
-            self._fail(f"its storage is a {type(st).__name__}, not a tensor storage")
+            self._fail(f"its storage is {describe(st)}, not a tensor storage")
         if st.data is None:
-            self._fail(f"storage '{st.key}' has no data in the file")
+            self._fail(f"storage '{clip(st.key)}' has no data in the file")
         size, stride, offset = self.size, self.stride, self.offset
         if not (isinstance(size, (tuple, list)) and isinstance(stride, (tuple, list))
-                and len(size) == len(stride)
+                and len(size) == len(stride) <= _MAX_DIMS
                 and all(type(v) is int for v in (*size, *stride, offset))):
-            self._fail(f"size {size!r}, stride {stride!r}, offset {offset!r} are not matching integer tuples")
+            self._fail(f"size {describe(size)}, stride {describe(stride)}, offset {describe(offset)} "
+                       f"are not matching integer tuples of at most {_MAX_DIMS} dimensions")
+        shown = f"size {_dims(size)}, stride {_dims(stride)}, offset {describe(offset)}"
         if offset < 0 or any(v < 0 for v in (*size, *stride)):
-            self._fail(f"negative size, stride or offset (size {tuple(size)}, stride {tuple(stride)}, offset {offset})")
+            self._fail(f"negative size, stride or offset ({shown})")
         data = st.data
         name = st.dtype
         if self.view_dtype is not None and isinstance(self.view_dtype, DType) \
@@ -179,17 +222,20 @@ class LazyTensor:
             name = self.view_dtype.name
             want = _numpy_dtype(name, data.dtype.byteorder != ">")
             if data.nbytes % want.itemsize:
-                self._fail(f"storage '{st.key}' of {data.nbytes} bytes cannot be viewed as {name}")
+                self._fail(f"storage '{clip(st.key)}' of {data.nbytes} bytes cannot be viewed as {name}")
             data = data.view(want)
+        if math.prod(n for n in size if n) * data.itemsize >= 1 << 62:
+            self._fail(f"{shown} is too large")
         count = math.prod(size)
         if count:
             last = offset + sum((n - 1) * s for n, s in zip(size, stride))
             if last >= data.shape[0] or count > data.shape[0]:
-                self._fail(f"view (offset {offset}, size {tuple(size)}, stride {tuple(stride)}) "
-                           f"reaches outside its storage '{st.key}' of {data.shape[0]} elements")
-            view = np.lib.stride_tricks.as_strided(
-                data[offset:], shape=tuple(size),
-                strides=tuple(s * data.itemsize for s in stride), writeable=False)
+                self._fail(f"view ({shown}) reaches outside its storage '{clip(st.key)}' "
+                           f"of {data.shape[0]} elements")
+            # a dimension of length 1 never steps: its stride may be anything
+            strides = tuple(s * data.itemsize if n > 1 else 0 for n, s in zip(size, stride))
+            view = np.lib.stride_tricks.as_strided(data[offset:], shape=tuple(size),
+                                                   strides=strides, writeable=False)
             arr = np.array(view)
         else:
             arr = np.zeros(tuple(size), dtype=data.dtype)
@@ -232,10 +278,10 @@ class Module:
             inner = d.get(bag)
             if isinstance(inner, dict) and name in inner:
                 return inner[name]
-        raise AttributeError(f"{self.type_name} has no attribute {name!r}")
+        raise AttributeError(f"{type(self).type_name} has no attribute {name!r}")
 
     def __repr__(self):
-        return f"<{self.type_name} stand-in>"
+        return f"<{type(self).type_name} stand-in>"
 
 
 def _module_class(qualname: str):
@@ -244,9 +290,9 @@ def _module_class(qualname: str):
 
 
 def module_type_name(obj) -> str:
-    """Dotted class name of a live module or of a :class:`Module` stand-in."""
+    """Dotted class name of a live module or of a :class:`Module` stand-in (never a pickled value)."""
     if isinstance(obj, Module):
-        return obj.type_name
+        return type(obj).type_name
     t = type(obj)
     return f"{t.__module__}.{t.__qualname__}"
 
@@ -284,7 +330,7 @@ class _TensorType:
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
-    if func not in _REBUILDERS or new_type is not _TensorType:
+    if not any(func is f for f in _REBUILDERS) or new_type is not _TensorType:
         raise pickle.UnpicklingError("_rebuild_from_type_v2 with an unsupported function or type")
     return func(*args)
 
@@ -294,7 +340,44 @@ def _rebuild_from_type(func, type_, args, dict_):
 
 
 def _size(dims=()):
-    return tuple(dims)
+    dims = tuple(dims)
+    if len(dims) > _MAX_DIMS or not all(type(d) is int for d in dims):
+        raise pickle.UnpicklingError("torch.Size holds something else than a few integers")
+    return dims
+
+
+# Hashing: a dict key or set element from a pickle must be a scalar or a short
+# tuple of scalars. A nested tuple may share its parts, so that it has 2**40
+# leaves in 600 bytes; hashing it would never end.
+_KEY_TYPES = (str, bytes, int, float, bool, type(None))
+
+
+def _key(key):
+    parts = key if type(key) is tuple and len(key) <= 16 else (key,)
+    for part in parts:
+        if type(part) not in _KEY_TYPES or (type(part) is int and part.bit_length() > 64):
+            raise pickle.UnpicklingError(f"a dict key or set element is {describe(key)}; only "
+                                         "strings, numbers and short tuples of them are supported")
+    return key
+
+
+def _keys(items):
+    return [_key(k) for k in items]
+
+
+def _set(items=()):
+    return set(_keys(items))
+
+
+def _frozenset(items=()):
+    return frozenset(_keys(items))
+
+
+def _ordered_dict(items=()):
+    out = OrderedDict()
+    for k, v in (items.items() if isinstance(items, dict) else items):
+        out[_key(k)] = v
+    return out
 
 
 _SEQUENTIAL = _module_class("torch.nn.modules.container.Sequential")
@@ -304,9 +387,9 @@ _GROUP_SUM = _module_class("difflogic.difflogic.GroupSum")
 MODULE_CLASSES = (_SEQUENTIAL, _FLATTEN, _LOGIC_LAYER, _GROUP_SUM)
 
 _ALLOWED = {
-    ("collections", "OrderedDict"): OrderedDict,
-    ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
+    ("collections", "OrderedDict"): _ordered_dict,
+    ("builtins", "set"): _set,
+    ("builtins", "frozenset"): _frozenset,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
@@ -338,17 +421,96 @@ def _is_difflogic_module(module: str) -> bool:
     return parts[-1] == "difflogic" and all(p.isidentifier() for p in parts)
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+# -- the unpickler -------------------------------------------------------------------
+#
+# Built on pickle's pure-Python Unpickler, whose opcode table can be changed:
+# its memo is a dict (the C unpickler allocates an array up to the largest memo
+# index: 12 bytes can ask for 4 GB), every opcode is counted, BYTEARRAY8 reads
+# before it allocates, keys are checked before they are hashed, and BUILD only
+# fills in objects the pickle itself created.
+
+_Base = pickle._Unpickler
+
+
+def _load_build(self):
+    state = self.stack.pop()
+    inst = self.stack[-1]
+    if isinstance(inst, Module):
+        inst.__setstate__(state)
+    elif type(inst) is OrderedDict and isinstance(state, dict) and all(type(k) is str for k in state):
+        inst.__dict__.update(state)          # e.g. a state_dict's _metadata
+    else:
+        raise pickle.UnpicklingError(f"BUILD on {describe(inst)} is not supported")
+
+
+def _load_bytearray8(self):
+    (n,) = struct.unpack("<Q", self.read(8))
+    data = self.read(n)
+    if len(data) != n:
+        raise pickle.UnpicklingError("BYTEARRAY8 runs past the end of the pickle")
+    self.append(bytearray(data))
+
+
+def _load_setitem(self):
+    value, key = self.stack.pop(), self.stack.pop()
+    self.stack[-1][_key(key)] = value
+
+
+def _load_setitems(self):
+    items = self.pop_mark()
+    target = self.stack[-1]
+    for i in range(0, len(items), 2):
+        target[_key(items[i])] = items[i + 1]
+
+
+def _load_dict(self):
+    items = self.pop_mark()
+    self.append({_key(items[i]): items[i + 1] for i in range(0, len(items), 2)})
+
+
+def _load_additems(self):
+    items = _keys(self.pop_mark())
+    target = self.stack[-1]
+    if not isinstance(target, set):
+        raise pickle.UnpicklingError(f"ADDITEMS on {describe(target)}")
+    target.update(items)
+
+
+def _load_frozenset(self):
+    self.append(frozenset(_keys(self.pop_mark())))
+
+
+_OVERRIDES = {pickle.BUILD: _load_build, pickle.BYTEARRAY8: _load_bytearray8,
+              pickle.SETITEM: _load_setitem, pickle.SETITEMS: _load_setitems,
+              pickle.DICT: _load_dict, pickle.ADDITEMS: _load_additems,
+              pickle.FROZENSET: _load_frozenset}
+
+
+def _counted(load):
+    def op(self):
+        self._ops_left -= 1
+        if self._ops_left < 0:
+            raise FormatError(self._path, f"refusing to load: the pickle has more than "
+                                          f"{MAX_PICKLE_OPS:,} opcodes")
+        load(self)
+    return op
+
+
+class RestrictedUnpickler(_Base):
     """Unpickler that resolves only allow-listed globals, to inert stand-ins.
 
     ``storage_for(pid)`` is called for ``('storage', ...)`` persistent ids and
     must return a :class:`Storage`.
     """
 
+    dispatch = {code: _counted(load) for code, load in _Base.dispatch.items()}
+    dispatch.update({code[0]: _counted(load) for code, load in _OVERRIDES.items()})
+
     def __init__(self, file, path, storage_for=None):
         super().__init__(file)
         self._path = path
         self._storage_for = storage_for
+        self._ops_left = MAX_PICKLE_OPS
 
     def find_class(self, module, name):
         # Protocol 2 pickles use Python 2 names (__builtin__, commands ...): map them
@@ -362,24 +524,24 @@ class RestrictedUnpickler(pickle.Unpickler):
             found = _DIFFLOGIC_CLASSES[name]
         if found is None:
             raise FormatError(self._path, f"refusing to load: pickle references forbidden global "
-                                          f"'{module}.{name}'")
+                                          f"'{clip(f'{module}.{name}', 200)}'")
         return found
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and pid and isinstance(pid[0], str)):
-            raise pickle.UnpicklingError(f"unsupported persistent id {type(pid).__name__}")
+            raise pickle.UnpicklingError(f"unsupported persistent id {describe(pid)}")
         kind = pid[0]
-        if kind == "module" and len(pid) >= 2 and pid[1] in MODULE_CLASSES:
+        if kind == "module" and len(pid) >= 2 and any(pid[1] is c for c in MODULE_CLASSES):
             return pid[1]  # legacy format: (module, cls, source_file, source)
         if kind == "storage" and len(pid) in (5, 6) and self._storage_for is not None:
             _, stype, key, location, numel = pid[:5]
-            if not (isinstance(stype, StorageType) and isinstance(key, str)
-                    and type(numel) is int and numel >= 0):
+            if not (isinstance(stype, StorageType) and isinstance(key, str) and len(key) <= 256
+                    and isinstance(location, str) and type(numel) is int and 0 <= numel < 1 << 62):
                 raise pickle.UnpicklingError("malformed storage reference")
             if len(pid) == 6 and pid[5] is not None:
                 raise pickle.UnpicklingError("legacy storage views are not supported")
-            return self._storage_for(key, stype.dtype, numel, str(location))
-        raise pickle.UnpicklingError(f"unsupported persistent id kind {kind!r}")
+            return self._storage_for(key, stype.dtype, numel, clip(location, 32))
+        raise pickle.UnpicklingError(f"unsupported persistent id kind {describe(kind)}")
 
 
 # -- file readers --------------------------------------------------------------------
@@ -393,16 +555,12 @@ def _unpickle(data, path, storage_for):
     except FormatError:
         raise
     except _PICKLE_ERRORS as err:
-        raise FormatError(path, f"corrupt or truncated checkpoint pickle ({_one_line(err)})") from None
+        raise FormatError(path, f"corrupt or truncated checkpoint pickle ({one_line(err)})") from None
 
 
 def _load_zip(path):
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FormatError(path, "truncated or corrupt zip archive") from None
-    with zf:
-        names = set(zf.namelist())
+    with Archive(path) as zf:
+        names = set(zf.names)
         pkls = sorted(n for n in names if n.endswith("/data.pkl") or n == "data.pkl")
         if len(pkls) != 1:
             raise FormatError(path, "not a torch.save archive (expected exactly one data.pkl, "
@@ -410,9 +568,9 @@ def _load_zip(path):
         prefix = pkls[0][: -len("data.pkl")]
         little = True
         if prefix + "byteorder" in names:
-            order = zf.read(prefix + "byteorder").decode("ascii", "replace").strip()
+            order = bytes(zf.read(prefix + "byteorder", 16)).decode("ascii", "replace").strip()
             if order not in ("little", "big"):
-                raise FormatError(path, f"unknown byteorder {order!r} in the archive")
+                raise FormatError(path, f"unknown byteorder {describe(order)} in the archive")
             little = order == "little"
         storages: dict[str, Storage] = {}
 
@@ -421,22 +579,18 @@ def _load_zip(path):
             if st is None:
                 member = f"{prefix}data/{key}"
                 if member not in names:
-                    raise FormatError(path, f"storage '{key}' is missing from the archive")
+                    raise FormatError(path, f"storage '{clip(key)}' is missing from the archive")
                 st = Storage(path, key, dtype, numel, location)
-                st.fill(zf.read(member), little)
+                st.fill(zf.read(member, st.nbytes(little)), little)
                 storages[key] = st
             return st
 
-        try:
-            data = zf.read(pkls[0])
-            return _unpickle(data, path, storage_for)
-        except FormatError:
-            raise
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
-            raise FormatError(path, f"truncated or corrupt zip archive ({_one_line(err)})") from None
+        obj = _unpickle(zf.read(pkls[0], MAX_PICKLE_BYTES), path, storage_for)
+        return obj, sum(st.numel for st in storages.values())
 
 
 def _load_legacy(path):
+    regular_file_size(path)
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -448,15 +602,15 @@ def _load_legacy(path):
         return _unpickle(f, path, None)
 
     magic = header()
-    if magic != LEGACY_MAGIC:
+    if type(magic) is not int or magic != LEGACY_MAGIC:
         raise FormatError(path, "not a torch.save file (wrong magic number in the legacy header)")
     proto = header()
-    if proto != LEGACY_PROTOCOL:
-        raise FormatError(path, f"unsupported legacy torch.save protocol version {proto!r}")
+    if type(proto) is not int or proto != LEGACY_PROTOCOL:
+        raise FormatError(path, f"unsupported legacy torch.save protocol version {describe(proto)}")
     info = header()
     little = True
     if isinstance(info, dict):
-        little = bool(info.get("little_endian", True))
+        little = info.get("little_endian", True) is not False
     storages: dict[str, Storage] = {}
 
     def storage_for(key, dtype, numel, location):
@@ -473,24 +627,30 @@ def _load_legacy(path):
     for key in keys:
         st = storages.get(key)
         if st is None:
-            raise FormatError(path, f"corrupt legacy checkpoint: storage '{key}' is never referenced")
+            raise FormatError(path, f"corrupt legacy checkpoint: storage '{clip(key)}' is never referenced")
         head = f.read(8)
         if len(head) != 8:
-            raise FormatError(path, f"truncated: storage '{key}' data is missing")
+            raise FormatError(path, f"truncated: storage '{clip(key)}' data is missing")
         (numel,) = count.unpack(head)
         if numel != st.numel:
-            raise FormatError(path, f"corrupt legacy checkpoint: storage '{key}' has {numel} elements, "
-                                    f"the pickle says {st.numel}")
-        nbytes = numel * _numpy_dtype(st.dtype, little).itemsize
-        st.fill(f.read(nbytes), little)
-    return obj
+            raise FormatError(path, f"corrupt legacy checkpoint: storage '{clip(key)}' has {numel} "
+                                    f"elements, the pickle says {st.numel}")
+        st.fill(f.read(st.nbytes(little)), little)
+    return obj, sum(st.numel for st in storages.values() if st.data is not None)
 
 
-def load_torch_file(path):
-    """Unpickle a ``torch.save`` file (zip or legacy) into inert stand-ins; never runs its code."""
+def load_torch_checkpoint(path):
+    """``(object, storage elements)`` of a ``torch.save`` file: the unpickled object
+    (inert stand-ins) and the number of tensor elements its storages hold. Never runs its code."""
+    regular_file_size(path)
     head = read_head(path, 4)
     if head.startswith(b"PK"):
         return _load_zip(path)
     if head.startswith(b"\x80"):
         return _load_legacy(path)
     raise FormatError(path, "not a torch.save checkpoint (neither a zip archive nor a pickle)")
+
+
+def load_torch_file(path):
+    """Unpickle a ``torch.save`` file (zip or legacy) into inert stand-ins; never runs its code."""
+    return load_torch_checkpoint(path)[0]
