@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import FormatError, LgnhwError
 from ..netlist import CONST0, FIRST_INPUT, Netlist, first_unordered
+from .limits import check_model_size, clip, regular_file_size
 from .toposort import topological_order
 
 __all__ = ["read_torchlogix", "is_torchlogix_json", "OPS"]
@@ -74,6 +75,7 @@ _OP_OF = np.array([OPS[n][0] for n in _NAMES], dtype=np.uint8)
 _USES_OF = np.array([OPS[n][1] for n in _NAMES], dtype=np.uint8)
 
 _MAX_ID = (1 << 62) - 1       # ids are int64 signal numbers after the remap
+_MAX_BETA = float(1 << 53)    # exact integers in a float; the class bias is int64
 
 
 # -- detection -----------------------------------------------------------------
@@ -143,6 +145,7 @@ _CHUNK = 1 << 20     # bytes of gates decoded at a time
 
 def _decode(path) -> tuple[_Circuit, tuple]:
     """The circuit (its ``gates`` emptied) and the gates as columns (:func:`_gate_columns`)."""
+    regular_file_size(path)
     try:
         with open(path, "rb") as f:
             try:          # decode from the page cache; private, as _in_chunks writes brackets
@@ -157,12 +160,14 @@ def _decode(path) -> tuple[_Circuit, tuple]:
             return streamed
         circuit = _DECODER.decode(raw)
     except msgspec.ValidationError as err:
-        problem = _where_first(str(err))
+        problem = clip(_where_first(str(err)), 160)
         if problem.endswith("'") and ".op: invalid enum value" in problem:
             problem = problem.replace("invalid enum value", "unknown op") + f" (known: {', '.join(sorted(OPS))})"
         raise FormatError(path, problem) from None
     except msgspec.DecodeError as err:
-        raise FormatError(path, f"not valid JSON ({err})") from None
+        raise FormatError(path, f"not valid JSON ({clip(err, 160)})") from None
+    except RecursionError:
+        raise FormatError(path, "not valid JSON (nested too deeply)") from None
     finally:
         if isinstance(raw, mmap.mmap):
             raw.close()
@@ -207,7 +212,7 @@ def _in_chunks(raw: mmap.mmap):
                     break
                 lo = cut + 2
         rest = _DECODER.decode(raw[:key.start(1)] + b"[]" + raw[end + 2:])
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     finally:
         for at in cuts:
@@ -310,7 +315,21 @@ def _sum_nodes(circuit, path):
             if not math.isfinite(getattr(sr, k)):
                 raise FormatError(path, f"sum node {sr.node_id}: {k} is {getattr(sr, k)!r}, "
                                         "expected a finite number")
+        if abs(sr.beta) > _MAX_BETA:
+            raise FormatError(path, f"sum node {sr.node_id}: beta {sr.beta!r} is beyond "
+                                    f"+-2**53, too large for a class score offset")
     return ids, inputs, [sr.tau for sr in nodes], [sr.beta for sr in nodes]
+
+
+def _check_outputs(path, classes, width):
+    """Class groups are padded to the widest: a sum node listed many times (or one
+    wide group among narrow ones) may not make more than 4 outputs per byte of the file."""
+    count = classes * width
+    check_model_size(path, "outputs", count)
+    size = os.stat(path).st_size
+    if count > 4 * size:
+        raise FormatError(path, f"{classes} class scores of up to {width} bits make {count:,} "
+                                f"outputs, more than 4 per byte of the file ({size:,} bytes)")
 
 
 def _class_groups(out_ids, ids, sums, path, num_classes, tau):
@@ -336,6 +355,7 @@ def _class_groups(out_ids, ids, sums, path, num_classes, tau):
                                         "the class score offset cannot be represented exactly")
             bias.append(int(round(betas[i])))
         width = max(1, max(sum_inputs[i].size for i in picked))
+        _check_outputs(path, len(picked), width)
         groups = np.full((len(picked), width), CONST0, dtype=np.int64)
         for row, i in enumerate(picked):
             sig = ids.signals(sum_inputs[i])
@@ -362,6 +382,19 @@ def _class_groups(out_ids, ids, sums, path, num_classes, tau):
     return sig, num_classes, np.zeros(num_classes, dtype=np.int64), 1.0 if tau is None else float(tau)
 
 
+def _product(shape) -> int:
+    """``math.prod(shape)``, or ``_MAX_ID + 1`` as soon as it exceeds ``_MAX_ID``
+    (the product of a long list of huge numbers takes very long)."""
+    if 0 in shape:
+        return 0
+    out = 1
+    for n in shape:
+        out *= n
+        if out > _MAX_ID:
+            return _MAX_ID + 1
+    return out
+
+
 def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None = None) -> Netlist:
     """Load a torchlogix ``Circuit.write_json`` file into a checked :class:`Netlist`.
 
@@ -372,8 +405,11 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     path = os.fspath(path)
     circuit, (gate_ids, kind, in0, in1) = _decode(path)
     n_inputs, shape = circuit.n_inputs, circuit.input_shape
-    if shape is not None and math.prod(shape) != n_inputs:
-        raise FormatError(path, f"input_shape {shape} holds {math.prod(shape)} bits, "
+    check_model_size(path, "inputs", n_inputs)
+    if shape is not None and _product(shape) != n_inputs:
+        bits = _product(shape)
+        raise FormatError(path, f"input_shape {clip(shape)} holds "
+                                f"{bits if bits <= _MAX_ID else 'more than 2**62'} bits, "
                                 f"but n_inputs is {n_inputs}")
     if gate_ids.size:
         low = np.flatnonzero(gate_ids < n_inputs)
@@ -415,10 +451,13 @@ def read_torchlogix(path, *, num_classes: int | None = None, tau: float | None =
     out_ids = np.array(circuit.outputs, dtype=np.int64)
     out_sig, k, bias, tau = _class_groups(out_ids, ids, sums, path, num_classes, tau)
     if order is not None:
-        remap = np.arange(first + gate_ids.size, dtype=np.int64)
-        remap[first + order] = first + np.arange(order.size)
-        op, a, b = op[order], remap[a[order]], remap[b[order]]
-        out_sig = remap[out_sig]
+        position = np.empty(order.size, dtype=np.int64)      # new place of each gate
+        position[order] = np.arange(order.size)
+
+        def remap(sig):
+            return np.where(sig >= first, first + position[np.maximum(sig - first, 0)], sig)
+        op, a, b = op[order], remap(a[order]), remap(b[order])
+        out_sig = remap(out_sig)
     meta = {"source": "torchlogix circuit JSON"}
     if shape is not None:
         meta["input_shape"] = "x".join(str(d) for d in shape)
