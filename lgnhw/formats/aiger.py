@@ -35,6 +35,7 @@ from .. import ops
 from ..errors import FormatError, LgnhwError
 from ..fileio import atomic_open
 from ..netlist import FIRST_INPUT, Netlist
+from .limits import check_model_size, clip, describe, loads_json, one_line, regular_file_size
 from .toposort import topological_order
 
 __all__ = ["write_aiger", "read_aiger", "is_aiger", "netlist_to_aig"]
@@ -42,8 +43,8 @@ __all__ = ["write_aiger", "read_aiger", "is_aiger", "netlist_to_aig"]
 # -- shared with blif.py ----------------------------------------------------------
 
 METADATA_TAG = "lgnhw"
-_INPUT_NAME = re.compile(r"x(\d+)\Z")
-_OUTPUT_NAME = re.compile(r"c(\d+)_(\d+)\Z")
+_INPUT_NAME = re.compile(r"x(\d{1,18})\Z")           # at most 18 digits: an int64
+_OUTPUT_NAME = re.compile(r"c(\d{1,18})_(\d{1,18})\Z")
 
 
 def input_name(k: int) -> str:
@@ -69,10 +70,7 @@ def parse_metadata(path, lines) -> dict | None:
     for line in lines:
         line = line.strip()
         if line.startswith(METADATA_TAG + " {"):
-            try:
-                info = json.loads(line[len(METADATA_TAG) + 1:])
-            except json.JSONDecodeError as err:
-                raise FormatError(path, f"malformed lgnhw metadata comment ({err})") from None
+            info = loads_json(path, line[len(METADATA_TAG) + 1:], "lgnhw metadata comment")
             if not isinstance(info, dict):
                 raise FormatError(path, "malformed lgnhw metadata comment (not an object)")
             return info
@@ -124,10 +122,10 @@ def class_structure(path, num_outputs, output_names, info, num_classes):
         k = from_names
     else:
         k = 1
-    if not isinstance(k, int) or k < 1:
-        raise FormatError(path, f"num_classes is {k!r}, must be a positive integer")
-    if num_outputs % k:
-        raise FormatError(path, f"{num_outputs} outputs cannot be split into {k} equal class groups")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise FormatError(path, f"num_classes is {describe(k)}, must be a positive integer")
+    if num_outputs % k or k > max(num_outputs, 1):
+        raise FormatError(path, f"{num_outputs} outputs cannot be split into {describe(k)} equal class groups")
     try:
         bias = np.zeros(k, dtype=np.int64) if bias is None else np.asarray(bias, dtype=np.int64)
         tau = float(info.get("tau", 1.0))
@@ -136,7 +134,7 @@ def class_structure(path, num_outputs, output_names, info, num_classes):
             thr = np.asarray(thr["values"], dtype=np.float64).reshape(thr["shape"])
         meta = {str(a): str(b) for a, b in dict(info.get("meta", {})).items()}
     except (TypeError, ValueError, KeyError, OverflowError) as err:
-        raise FormatError(path, f"malformed lgnhw metadata comment ({err})") from None
+        raise FormatError(path, f"malformed lgnhw metadata comment ({one_line(err)})") from None
     if bias.shape != (k,):
         raise FormatError(path, f"metadata bias has {bias.size} values for {k} classes")
     return order, k, bias, tau, thr, meta
@@ -336,52 +334,77 @@ def _decode_deltas(path, data: bytes, start: int, n_and: int) -> tuple[np.ndarra
     """Decode ``2 * n_and`` varints from ``data[start:]``; returns (values, end offset)."""
     if n_and == 0:
         return np.zeros(0, dtype=np.int64), start
-    buf = np.frombuffer(data, dtype=np.uint8, offset=start)
-    ends = np.flatnonzero(buf < 0x80)
     need = 2 * n_and
+    buf = np.frombuffer(data, dtype=np.uint8, offset=min(start, len(data)))[:5 * need]  # 5 bytes: 32 bits
+    ends = np.flatnonzero(buf < 0x80)
     if ends.size < need:
-        raise FormatError(path, f"binary AND section is truncated ({ends.size // 2} of {n_and} AND gates)")
+        raise FormatError(path, f"binary AND section is truncated or holds a delta wider than 32 bits "
+                                f"({ends.size // 2} of {n_and} AND gates)")
     ends = ends[:need]
-    stop = int(ends[-1]) + 1
-    body = buf[:stop].astype(np.int64)
     starts = np.empty(need, dtype=np.int64)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     length = ends - starts + 1
     if length.max() > 5:
         raise FormatError(path, "binary AND section holds a delta wider than 32 bits")
-    vid = np.repeat(np.arange(need), length)
-    pos = np.arange(stop) - starts[vid]
-    # Each varint's bytes are contiguous: reduceat sums its 7-bit groups.
-    vals = np.add.reduceat((body & 0x7F) << (7 * pos), starts)
-    return vals, start + stop
+    vals = np.zeros(need, dtype=np.int64)
+    for k in range(int(length.max())):       # byte k of every varint that long
+        at = np.flatnonzero(length > k)
+        vals[at] |= (buf[starts[at] + k].astype(np.int64) & 0x7F) << (7 * k)
+    return vals, start + int(ends[-1]) + 1
 
 
 def _read_int_lines(path, lines, what) -> np.ndarray:
     try:
         return np.array([int(t) for line in lines for t in line.split()], dtype=np.int64)
-    except ValueError:
-        raise FormatError(path, f"malformed {what} line (expected unsigned integers)") from None
+    except (ValueError, OverflowError):
+        raise FormatError(path, f"malformed {what} line (expected unsigned integers below 2**63)") from None
+
+
+_NUMBER = re.compile(r"\d{1,18}\Z")
+_SYMBOL = re.compile(r"([ilobcjf])(\d{1,18}) (.*)\Z")
+_IMPLICIT_INPUTS = 1 << 20     # binary inputs the file need not back with bytes (+ 16 per byte)
+
+
+def _header(path, data: bytes) -> tuple[bool, list[int], int]:
+    """``(binary, [M, I, L, O, A, ...], offset of the body)`` of an AIGER file."""
+    nl = data.find(b"\n")
+    head = data[:nl if nl >= 0 else len(data)].decode("ascii", "replace").split()
+    if not head or head[0] not in ("aag", "aig"):
+        raise FormatError(path, "not an AIGER file (header must start with 'aag' or 'aig')")
+    shown = clip(" ".join(head))
+    if not all(_NUMBER.match(t) for t in head[1:]):
+        raise FormatError(path, f"malformed AIGER header {shown!r} (expected numbers below 10**18)")
+    nums = [int(t) for t in head[1:]]
+    if len(nums) < 5:
+        raise FormatError(path, f"malformed AIGER header {shown!r} (need M I L O A)")
+    return head[0] == "aig", nums, (nl + 1 if nl >= 0 else len(data))
+
+
+def _check_sizes(path, binary, n_in, n_out, n_and, body: int, size: int) -> None:
+    """Refuse declared counts above the model-size limit or beyond what the file holds."""
+    for what, count in (("inputs", n_in), ("outputs", n_out), ("AND gates", n_and)):
+        check_model_size(path, what, count)
+    lines = n_out + (0 if binary else n_in + n_and)         # each line takes >= 2 bytes
+    least = 2 * lines - 1 + (2 * n_and if binary else 0)    # a binary AND takes >= 2 bytes
+    if least > body:
+        raise FormatError(path, f"header declares {n_in} inputs, {n_out} outputs and {n_and} AND "
+                                f"gates, which take at least {least:,} bytes; the file holds "
+                                f"{body:,} after the header (truncated or corrupt)")
+    if binary and n_in > _IMPLICIT_INPUTS + 16 * size:
+        raise FormatError(path, f"header declares {n_in:,} inputs, more than the "
+                                f"{_IMPLICIT_INPUTS + 16 * size:,} a binary file of {size:,} bytes may imply")
 
 
 def read_aiger(path, *, num_classes: int | None = None, optimize: bool = True) -> Netlist:
     """Read an AIGER file (``aag`` or ``aig``) into a checked, optimised Netlist."""
+    size = regular_file_size(path)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as err:
         raise FormatError(path, f"cannot read: {err.strerror or err}") from None
-    nl = data.find(b"\n")
-    head = data[:nl if nl >= 0 else len(data)].decode("ascii", "replace").split()
-    if not head or head[0] not in ("aag", "aig"):
-        raise FormatError(path, "not an AIGER file (header must start with 'aag' or 'aig')")
-    binary = head[0] == "aig"
-    try:
-        nums = [int(t) for t in head[1:]]
-    except ValueError:
-        raise FormatError(path, f"malformed AIGER header {' '.join(head)!r}") from None
-    if len(nums) < 5 or min(nums) < 0:
-        raise FormatError(path, f"malformed AIGER header {' '.join(head)!r} (need M I L O A)")
+    binary, nums, pos = _header(path, data)
     m, n_in, n_latch, n_out, n_and = nums[:5]
     if n_latch:
         raise FormatError(path, f"has {n_latch} latches; only combinational AIGER is supported")
@@ -392,8 +415,8 @@ def read_aiger(path, *, num_classes: int | None = None, optimize: bool = True) -
         raise FormatError(path, f"has {which} properties; only combinational AIGER is supported")
     if m < n_in + n_and:
         raise FormatError(path, f"header says M={m} < I+L+A={n_in + n_and}")
+    _check_sizes(path, binary, n_in, n_out, n_and, len(data) - pos, size)
 
-    pos = nl + 1
     def take_lines(count, what):
         nonlocal pos
         out = []
@@ -445,22 +468,33 @@ def read_aiger(path, *, num_classes: int | None = None, optimize: bool = True) -
             break
         if not line:
             continue
-        mm = re.match(r"([ilobcjf])(\d+) (.*)\Z", line)
+        mm = _SYMBOL.match(line)
         if not mm:
-            raise FormatError(path, f"malformed symbol table line {line[:40]!r}")
+            raise FormatError(path, f"malformed symbol table line {clip(line, 40)!r}")
         kind, idx, name = mm.group(1), int(mm.group(2)), mm.group(3)
         table = {"i": in_names, "o": out_names}.get(kind)
         if table is not None and idx < len(table):
             table[idx] = name
     info = parse_metadata(path, comments)
 
+    # Variables may be numbered sparsely up to M (ASCII): then the ones in use are
+    # renumbered densely, so that memory follows the file's size, not M.
+    var = None
+    if m + 1 > 2 * (n_in + n_out + n_and) + 1024:
+        var = np.unique(np.concatenate([[0], in_lits >> 1, out_lits >> 1, lhs >> 1, r0 >> 1, r1 >> 1]))
+
+        def dense(lits):
+            return (np.searchsorted(var, lits >> 1) << 1) | (lits & 1)
+        in_lits, out_lits, lhs, r0, r1 = map(dense, (in_lits, out_lits, lhs, r0, r1))
+    top = m if var is None else var.size - 1            # the largest variable, as numbered now
+
     # Output inversions become NOT gates on fresh nets after the variables.
     out_var, out_neg = out_lits >> 1, (out_lits & 1).astype(bool) & (out_lits > 1)
     neg_vars = np.unique(out_var[out_neg])
-    not_net = m + 1 + np.arange(neg_vars.size)
+    not_net = top + 1 + np.arange(neg_vars.size)
     out_nets = out_var.copy()
     out_nets[out_neg] = not_net[np.searchsorted(neg_vars, out_var[out_neg])]
-    out_nets[out_lits == 1] = m + 1 + neg_vars.size   # constant 1 net
+    out_nets[out_lits == 1] = top + 1 + neg_vars.size   # constant 1 net
     gate_op = np.full(n_and, ops.AND, dtype=np.int64)
     gate_op = np.where(r0 & 1, ops.negate_a(gate_op), gate_op)
     gate_op = np.where(r1 & 1, ops.negate_b(gate_op), gate_op)
@@ -470,9 +504,12 @@ def read_aiger(path, *, num_classes: int | None = None, optimize: bool = True) -
     gate_out = np.concatenate([lhs >> 1, not_net])
 
     def net_name(v):
-        return f"literal {2 * v}" if v <= m else f"inverted output of variable {v}"
+        if v > top:
+            v = int(neg_vars[v - top - 1]) if v - top - 1 < neg_vars.size else v
+            return f"inverted output of variable {v if var is None else int(var[v])}"
+        return f"literal {2 * (v if var is None else int(var[v]))}"
 
-    return assemble(path, m + 2 + neg_vars.size, net_name, in_lits >> 1, gate_op, gate_a, gate_b,
-                    gate_out, out_nets, const0=[0], const1=[m + 1 + neg_vars.size],
+    return assemble(path, top + 2 + neg_vars.size, net_name, in_lits >> 1, gate_op, gate_a, gate_b,
+                    gate_out, out_nets, const0=[0], const1=[top + 1 + neg_vars.size],
                     output_names=out_names, input_names=in_names, info=info,
                     num_classes=num_classes, optimize=optimize)

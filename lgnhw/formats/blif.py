@@ -30,6 +30,7 @@ from ..errors import FormatError
 from ..fileio import atomic_open
 from ..netlist import Netlist
 from .aiger import assemble, input_name, metadata_line, output_name, parse_metadata
+from .limits import clip, regular_file_size
 
 __all__ = ["write_blif", "read_blif", "is_blif", "COVERS"]
 
@@ -112,16 +113,16 @@ def _cover_table(n: int, rows: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
         tok = r.split()
         if n == 0:
             if len(tok) != 1:
-                raise ValueError(f"constant cover row {r!r} must be one bit")
+                raise ValueError(f"constant cover row {clip(r, 40)!r} must be one bit")
             cube, out = "", tok[0]
         else:
             if len(tok) != 2 or len(tok[0]) != n:
-                raise ValueError(f"cover row {r!r} does not match {n} inputs")
+                raise ValueError(f"cover row {clip(r, 40)!r} does not match {n} inputs")
             cube, out = tok
             if set(cube) - set("01-"):
-                raise ValueError(f"cover row {r!r} has characters other than 0, 1, -")
+                raise ValueError(f"cover row {clip(r, 40)!r} has characters other than 0, 1, -")
         if out not in ("0", "1"):
-            raise ValueError(f"cover row {r!r} has output {out!r}, must be 0 or 1")
+            raise ValueError(f"cover row {clip(r, 40)!r} has output {clip(out, 8)!r}, must be 0 or 1")
         if value is not None and int(out) != value:
             raise ValueError("cover mixes on-set and off-set rows")
         value = int(out)
@@ -144,6 +145,7 @@ def _small_op(cubes: tuple[str, ...], value: int, n: int) -> int:
 
 def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) -> Netlist:
     """Read the first model of a BLIF file into a checked, optimised Netlist."""
+    regular_file_size(path)
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8", "replace")
@@ -236,12 +238,13 @@ def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) ->
 
     lines = text.replace("\r", "").split("\n")
     logical, i = [], 0
-    while i < len(lines):  # join "\" continuations, keep the first line number
-        start, line = i + 1, lines[i]
-        while line.rstrip().endswith("\\") and i + 1 < len(lines):
+    while i < len(lines):  # join "\" continuations (in linear time), keep the first line number
+        start, parts = i + 1, [lines[i]]
+        while parts[-1].rstrip().endswith("\\") and i + 1 < len(lines):
             i += 1
-            line = line.rstrip()[:-1] + " " + lines[i]
-        logical.append((start, line))
+            parts[-1] = parts[-1].rstrip()[:-1]
+            parts.append(lines[i])
+        logical.append((start, " ".join(parts)))
         i += 1
 
     for lineno, raw in logical:
@@ -253,7 +256,7 @@ def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) ->
             continue
         if not line.startswith("."):
             if cover is None:
-                raise FormatError(path, f"line {lineno}: {line[:40]!r} is outside any .names cover")
+                raise FormatError(path, f"line {lineno}: {clip(line, 40)!r} is outside any .names cover")
             cover[3].append(line)
             continue
         finish_cover()
@@ -265,7 +268,7 @@ def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) ->
             model_seen = True
             continue
         if not model_seen:
-            raise FormatError(path, f"line {lineno}: {kw} before .model")
+            raise FormatError(path, f"line {lineno}: {clip(kw, 40)} before .model")
         if kw == ".end":
             ended = True
             break
@@ -286,20 +289,22 @@ def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) ->
         elif kw == ".exdc":
             break
         elif kw not in _IGNORED:
-            raise FormatError(path, f"line {lineno}: unsupported directive {kw}")
+            raise FormatError(path, f"line {lineno}: unsupported directive {clip(kw, 40)}")
     finish_cover()
     if not model_seen:
         raise FormatError(path, "not a BLIF file (no .model line)")
     del ended  # a missing .end at end of file is tolerated
     if not outputs:
         raise FormatError(path, "the model declares no .outputs")
-    if len(set(inputs)) != len(inputs):
-        dup = next(n for n in inputs if inputs.count(n) > 1)
-        raise FormatError(path, f"input {dup} is declared twice")
+    seen = set()
+    for name in inputs:
+        if name in seen:
+            raise FormatError(path, f"input {clip(name)} is declared twice")
+        seen.add(name)
 
     in_nets = [net(n) for n in inputs]
     out_nets = [net(n) for n in outputs]
     info = parse_metadata(path, [c.strip() for c in comments])
-    return assemble(path, len(names), lambda i: f"net {names[i]}", in_nets, g_op, g_a, g_b, g_out,
+    return assemble(path, len(names), lambda i: f"net {clip(names[i])}", in_nets, g_op, g_a, g_b, g_out,
                     out_nets, const0=const0, const1=const1, output_names=outputs,
                     input_names=inputs, info=info, num_classes=num_classes, optimize=optimize)
