@@ -25,7 +25,8 @@ def amaranth_verilog(net: Netlist, pipeline_every: int = 1, name: str = "lgn_cor
     """Verilog text of :class:`LgnCore` (plus the AXI-Stream wrapper) and its latency."""
     from amaranth.back import verilog as amaranth_back
     from .gateware import LgnCore
-    from .verilog import _check_name, axis_wrapper
+    from .axistream import AxisLayout, axis_wrapper
+    from .verilog import _check_name
     name = _check_name(name)
     core = LgnCore(net, pipeline_every, always_ready=always_ready)
     try:
@@ -34,7 +35,7 @@ def amaranth_verilog(net: Netlist, pipeline_every: int = 1, name: str = "lgn_cor
         if type(err).__name__ in ("YosysError", "ToolNotFound"):
             raise ToolError(f"yosys failed while converting the Amaranth design: {err}") from None
         raise
-    wrapper = axis_wrapper(name, core.plan.num_inputs, core.plan.payload_width, always_ready)
+    wrapper = axis_wrapper(name, AxisLayout.for_plan(core.plan), core.latency, always_ready)
     return text + "\n" + wrapper, core.latency
 
 

@@ -4,8 +4,8 @@ Renders the same :class:`lgnhw.gateware.plan.Plan` as the Amaranth
 :class:`~lgnhw.gateware.LgnCore`, so the module has the same ports
 (``clk``, ``rst``, ``i__payload``, ``i__valid``, ``i__ready``, ``o__payload``,
 ``o__valid``, ``o__ready``; no ready ports when ``always_ready``), the same
-latency and the same register placement. An AXI-Stream wrapper module
-``<name>_axis`` follows the core.
+latency and the same register placement. The AXI-Stream wrapper module
+``<name>_axis`` (:mod:`lgnhw.axistream`) follows the core.
 
 Naming inside the module (for reading waveforms):
 
@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ops
+from .axistream import AxisLayout, axis_wrapper
 from .errors import LgnhwError
 from .fileio import atomic_open
 from .gateware.plan import Plan
 from .netlist import FIRST_INPUT, Netlist
 
-__all__ = ["write_verilog", "axis_wrapper", "GATE_TEMPLATES"]
+__all__ = ["write_verilog", "GATE_TEMPLATES"]
 
 #: Verilog expression of each op (difflogic numbering) on operands ``{a}``, ``{b}``.
 GATE_TEMPLATES = (
@@ -124,8 +126,6 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
         f"// o__payload = {{counts[{net.num_classes - 1}..0] ({plan.count_width} bits each), "
         f"cls ({plan.class_width} bits)}}.",
         "`default_nettype none",
-        "/* verilator lint_off UNUSEDSIGNAL */",
-        "/* verilator lint_off DECLFILENAME */",
         f"module {name} (",
         "    input  wire clk,",
         "    input  wire rst,",
@@ -143,7 +143,7 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
     lines.append(");")
     r = plan.latency
     if r == 0:
-        lines.append("    wire en = 1'b1;")
+        lines.append("    wire _unused_clock = &{1'b0, clk, rst, 1'b0};  // combinational: no registers")
         lines.append("    assign o__valid = i__valid;")
         if not always_ready:
             lines.append("    assign i__ready = o__ready;")
@@ -213,6 +213,25 @@ def _bank(bank: str, ids: list, dst: str, src: str, widths=None) -> tuple[str, s
     return "".join(head), "".join(tail)
 
 
+_READS_A = ops.depends_on_a(np.arange(16)).astype(bool)    # the templates read exactly these
+_READS_B = ops.depends_on_b(np.arange(16)).astype(bool)
+
+
+def _unused_wires(plan: Plan) -> str:
+    """``_unused_ok``: the AND of the inputs and gates nothing reads (Verilator's idiom:
+    ``-Wall`` does not warn about a signal whose name contains ``unused``)."""
+    net = plan.net
+    used = np.zeros(net.num_signals, dtype=bool)
+    used[net.a[_READS_A[net.op]]] = True
+    used[net.b[_READS_B[net.op]]] = True
+    used[net.outputs] = True
+    idle = (np.flatnonzero(~used[FIRST_INPUT:]) + FIRST_INPUT).tolist()
+    if not idle:
+        return ""
+    rows = [", ".join(f"s{n}" for n in idle[i:i + _CHUNK]) for i in range(0, len(idle), _CHUNK)]
+    return ("    wire _unused_ok = &{1'b0,\n        " + ",\n        ".join(rows) + ",\n        1'b0};\n")
+
+
 def _gate_section(plan: Plan, out):
     net, sch = plan.net, plan.gates
     first = net.first_gate
@@ -246,6 +265,7 @@ def _gate_section(plan: Plan, out):
         line = (net.op[start:stop].astype(np.int64) << 2) | (ca << 1) | cb
         out.write("".join(_pick(_GATE_PRINTF, line)) % args)
     out.write("".join(tails))
+    out.write(_unused_wires(plan))
 
 
 def _adder_lines(pre: str, tree, adders: np.ndarray, width: np.ndarray) -> str:
@@ -347,18 +367,24 @@ def _argmax_section(plan: Plan, out):
 
     lines = []
     items_by_delay = {}
+    root = tree.root
     for n in range(nc, len(stage)):
         t, s, a, b = take_at[n], stage[n], left[n], right[n]
         take = f"t{n}_d{s - t}" if s > t else f"t{n}"
         v = vary[n]
-        lines += [f"    wire t{n} = {cnt(b, t)} > {cnt(a, t)};",
-                  f"    wire [{nw - 1}:0] m{n} = {take} ? {cnt(b, s)} : {cnt(a, s)};",
-                  f"    wire [{v - 1}:0] x{n} = {take} ? {idx(b, s, v)} : {idx(a, s, v)};"]
+        lines.append(f"    wire t{n} = {cnt(b, t)} > {cnt(a, t)};")
+        if n != root:   # the winner's count is not an output: only its index leaves the tree
+            lines.append(f"    wire [{nw - 1}:0] m{n} = {take} ? {cnt(b, s)} : {cnt(a, s)};")
+        lines.append(f"    wire [{v - 1}:0] x{n} = {take} ? {idx(b, s, v)} : {idx(a, s, v)};")
         for d in range(1, s - t + 1):
             items_by_delay.setdefault(d, []).append((f"t{n}", 1))
+    count_last = tree.count_last.tolist()
     for n in range(len(stage)):
         for d in range(1, last[n] - stage[n] + 1):
-            items = [(f"sc{n}", nw)] if n < nc else [(f"m{n}", nw), (f"x{n}", vary[n])]
+            if n < nc:
+                items = [(f"sc{n}", nw)]
+            else:
+                items = ([(f"m{n}", nw)] if d <= count_last[n] - stage[n] else []) + [(f"x{n}", vary[n])]
             items_by_delay.setdefault(d, []).extend(items)
     heads, tails = [], []
     for d in sorted(items_by_delay):
@@ -372,37 +398,6 @@ def _argmax_section(plan: Plan, out):
     out.write("    // -- argmax over %d classes (ties -> lowest index)\n" % nc)
     out.write("".join(heads) + "\n".join(lines) + "\n" + "".join(tails))
     out.write(f"    assign o__payload = {{{', '.join(fields)}}};\n")
-
-
-def axis_wrapper(name: str, num_inputs: int, payload_width: int, always_ready: bool = False) -> str:
-    """Verilog of module ``<name>_axis``: AXI-Stream port names around core ``name``."""
-    if always_ready:
-        ready = ("    assign s_axis_tready = 1'b1;\n", "")
-    else:
-        ready = ("", "        .i__ready(s_axis_tready),\n        .o__ready(m_axis_tready),\n")
-    return (
-        f"module {name}_axis (\n"
-        "    input  wire aclk,\n"
-        "    input  wire aresetn,\n"
-        f"    input  wire [{num_inputs - 1}:0] s_axis_tdata,\n"
-        "    input  wire s_axis_tvalid,\n"
-        "    output wire s_axis_tready,\n"
-        f"    output wire [{payload_width - 1}:0] m_axis_tdata,\n"
-        "    output wire m_axis_tvalid,\n"
-        "    input  wire m_axis_tready\n"
-        ");\n"
-        f"{ready[0]}"
-        f"    {name} core (\n"
-        "        .clk(aclk),\n"
-        "        .rst(~aresetn),\n"
-        "        .i__payload(s_axis_tdata),\n"
-        "        .i__valid(s_axis_tvalid),\n"
-        f"{ready[1]}"
-        "        .o__payload(m_axis_tdata),\n"
-        "        .o__valid(m_axis_tvalid)\n"
-        "    );\n"
-        "endmodule\n"
-    )
 
 
 def _check_name(name) -> str:
@@ -429,9 +424,8 @@ def write_verilog(net: Netlist | Plan, path, pipeline_every: int = 1, name: str 
             _popcount_section(plan, c, out)
         _argmax_section(plan, out)
         out.write("endmodule\n\n")
-        out.write(axis_wrapper(name, plan.num_inputs, plan.payload_width, always_ready))
-        out.write("/* verilator lint_on UNUSEDSIGNAL */\n/* verilator lint_on DECLFILENAME */\n"
-                  "`default_nettype wire\n")
+        out.write(axis_wrapper(name, AxisLayout.for_plan(plan), plan.latency, always_ready))
+        out.write("`default_nettype wire\n")
     return {"gates": plan.net.num_gates, "latency_cycles": plan.latency,
             "registers": register_bits(plan)}
 
@@ -446,6 +440,7 @@ def register_bits(plan: Plan) -> int:
     dl = t.last - t.stage
     nc = plan.num_classes
     total += int(dl[:nc].sum()) * plan.count_width
-    total += int(dl[nc:].sum()) * plan.count_width + int((dl * t.index_bits)[nc:].sum())
+    counts = t.count_last - t.stage
+    total += int(counts[nc:].sum()) * plan.count_width + int((dl * t.index_bits)[nc:].sum())
     total += int((t.stage - t.take_stage)[nc:].sum())
     return total

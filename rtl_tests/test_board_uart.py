@@ -178,12 +178,11 @@ endmodule
 
 
 def _simulate(tmp_path, sources, cfg) -> dict:
-    from lgnhw.verify import simulators
-    runner = simulators.get_runner("verilator")
-    with simulators.build_environment("verilator"):
-        runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=tmp_path / "build",
-                     build_args=["-Wno-fatal", "-Wno-lint", "-Wno-style"], timescale=("1ns", "1ps"),
-                     log_file=tmp_path / "build.log")
+    from lgnhw.verify import runner as sim_runner
+    runner = sim_runner("verilator")
+    runner.build(sources=[str(s) for s in sources], hdl_toplevel=TOP, build_dir=tmp_path / "build",
+                 build_args=["-Wno-fatal", "-Wno-lint", "-Wno-style"], timescale=("1ns", "1ps"),
+                 log_file=tmp_path / "build.log")
     cfg_path = tmp_path / "config.json"
     cfg_path.write_text(json.dumps(cfg))
     runner.test(test_module=__name__, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lgnhw.axistream import AxisLayout
 from lgnhw.gateware.plan import class_width, count_width
 from lgnhw.randnet import random_dag
 from lgnhw.verify.harness import (bits_to_hex, encode_payload, harness_verilog, hex_to_fields,
@@ -59,7 +60,9 @@ def test_harness_variants_name_the_right_ports():
     assert "core_x dut" in plain and ".o__ready(core_o_ready)" in plain
     ar = harness_verilog("core_x", 5, 9, 256, always_ready=True)
     assert "i__ready" not in ar.split("core_x dut")[1].split(");")[0]
-    axis = harness_verilog("core_x", 5, 9, 256, axis=True)
+    axis = harness_verilog("core_x", 5, 9, 256, axis=AxisLayout.of(5, 2, 1, 4))
     assert "core_x_axis dut" in axis and ".aresetn(!rst)" in axis
+    assert "axis_i = {3'd0, core_i_payload}" in axis                    # 5 bits in one byte
+    assert "core_o_payload = {axis_o[19:16], axis_o[11:8], axis_o[0:0]}" in axis
     with pytest.raises(ValueError):
         harness_verilog("core_x", 5, 9, 100)

@@ -6,6 +6,7 @@ from amaranth.hdl import Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .. import ops as op_table
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 from .plan import GateSchedule, check_pipeline_every
@@ -89,11 +90,16 @@ class GateNetwork(wiring.Component):
         for j in range(net.num_inputs):
             make(FIRST_INPUT + j, self.x[j], f"in{j}")
         ops, aa, bb = net.op.tolist(), net.a.tolist(), net.b.tolist()
+        reads_a = op_table.depends_on_a(net.op.astype(int)).astype(bool).tolist()
+        reads_b = op_table.depends_on_b(net.op.astype(int)).astype(bool).tolist()
+        unread = Const(0, 1)    # an operand the op ignores is not scheduled (no delay copies)
         for g in range(net.num_gates):
             sig = net.first_gate + g
             wire = Signal(name=f"g{g}")
             t = stage[sig]
-            m.d.comb += wire.eq(gate_expr(ops[g], read(aa[g], t), read(bb[g], t)))
+            a = read(aa[g], t) if reads_a[g] else unread
+            b = read(bb[g], t) if reads_b[g] else unread
+            m.d.comb += wire.eq(gate_expr(ops[g], a, b))
             make(sig, wire, f"g{g}")
         for j, (sig, at) in enumerate(zip(*self._taps)):
             m.d.comb += self.y[j].eq(read(sig, at))

@@ -90,6 +90,7 @@ from operator import add as add_int
 
 import numpy as np
 
+from .. import ops
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 
@@ -393,6 +394,20 @@ class CompareTree:
         return _tree_depth(self.num_classes)
 
     @property
+    def count_last(self) -> np.ndarray:
+        """Per node: the last stage its max *count* is read in. As ``last``, except
+        that only the root's index leaves the tree: the root's count is never
+        read, and its children's counts only by its compare (``take_stage``)."""
+        out = self.last.copy()
+        r = self.root
+        if r >= self.num_classes:
+            out[r] = self.stage[r]
+            for child in (self.left[r], self.right[r]):
+                if child >= self.num_classes:
+                    out[child] = self.take_stage[r]
+        return out
+
+    @property
     def index_bits(self) -> np.ndarray:
         """Per node: how many low bits of its class index vary (0 for the scores)."""
         x = (self.lo ^ self.hi).astype(np.float64)
@@ -474,8 +489,10 @@ class GateSchedule:
         stage[:net.first_gate] = 0
         last = stage.copy()
         gate_stage = stage[net.first_gate:]
-        np.maximum.at(last, net.a, gate_stage)
-        np.maximum.at(last, net.b, gate_stage)
+        op = net.op.astype(np.int64)
+        for operand, used in ((net.a, ops.depends_on_a(op)), (net.b, ops.depends_on_b(op))):
+            used = used.astype(bool)        # an operand the op ignores is not read, not delayed
+            np.maximum.at(last, operand[used], gate_stage[used])
         out_stage = num_ranks(depth, k, phase)
         if reads is None:
             last[net.outputs] = np.maximum(last[net.outputs], out_stage)

@@ -53,24 +53,34 @@ def memory_depth(in_width: int, out_width: int) -> int:
 
 
 def harness_verilog(core: str, in_width: int, out_width: int, depth: int,
-                    always_ready: bool = False, axis: bool = False) -> str:
+                    always_ready: bool = False, axis=None) -> str:
     """Verilog text of ``lgn_tb_top`` around module ``core``.
 
-    ``axis``: instantiate the core's AXI-Stream wrapper ``<core>_axis`` instead
-    (``aclk``/``aresetn``/``s_axis_*``/``m_axis_*`` ports). ``always_ready``: the
+    ``axis``: an :class:`lgnhw.axistream.AxisLayout`: instantiate the core's
+    AXI-Stream wrapper ``<core>_axis`` instead, padding the inputs to its byte
+    lanes and unpacking its words back into the core's payload layout.
+    ``always_ready``: the
     core has no ``i__ready``/``o__ready`` ports (never stalls).
     """
     if depth & (depth - 1) or depth < 2:
         raise ValueError(f"harness depth {depth} is not a power of two >= 2")
     aw = depth.bit_length() - 1
     i_, w_ = in_width, out_width
-    if axis:
-        inst = (f"    {core}_axis dut (\n"
+    if axis is not None:
+        ib, ob = axis.in_bytes, axis.out_bytes
+        unpack = ", ".join(f"axis_o[{dst + width - 1}:{dst}]"
+                           for dst, _, width in reversed(axis.output_fields()))
+        pad = 8 * ib - in_width
+        padded = f"{{{pad}'d0, core_i_payload}}" if pad else "core_i_payload"
+        inst = (f"    wire [{8 * ob - 1}:0] axis_o;\n"
+                f"    wire [{8 * ib - 1}:0] axis_i = {padded};\n"
+                f"    {core}_axis dut (\n"
                 "        .aclk(clk), .aresetn(!rst),\n"
-                "        .s_axis_tdata(core_i_payload), .s_axis_tvalid(core_i_valid),"
+                "        .s_axis_tdata(axis_i), .s_axis_tlast(1'b1), .s_axis_tvalid(core_i_valid),"
                 " .s_axis_tready(core_i_ready),\n"
-                "        .m_axis_tdata(core_o_payload), .m_axis_tvalid(core_o_valid),"
-                " .m_axis_tready(core_o_ready)\n    );\n")
+                "        .m_axis_tdata(axis_o), .m_axis_tkeep(), .m_axis_tlast(),"
+                " .m_axis_tvalid(core_o_valid), .m_axis_tready(core_o_ready)\n    );\n"
+                f"    assign core_o_payload = {{{unpack}}};\n")
     elif always_ready:
         inst = (f"    {core} dut (\n"
                 "        .clk(clk), .rst(rst),\n"

