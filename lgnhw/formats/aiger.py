@@ -364,15 +364,18 @@ def _read_int_lines(path, lines, what) -> np.ndarray:
 _NUMBER = re.compile(r"\d{1,18}\Z")
 _SYMBOL = re.compile(r"([ilobcjf])(\d{1,18}) (.*)\Z")
 _IMPLICIT_INPUTS = 1 << 20     # binary inputs the file need not back with bytes (+ 16 per byte)
+_MAX_HEADER = 256              # bytes of the header line: "aig" and at most 9 numbers
 
 
 def _header(path, data: bytes) -> tuple[bool, list[int], int]:
     """``(binary, [M, I, L, O, A, ...], offset of the body)`` of an AIGER file."""
-    nl = data.find(b"\n")
-    head = data[:nl if nl >= 0 else len(data)].decode("ascii", "replace").split()
+    nl = data.find(b"\n", 0, _MAX_HEADER)
+    head = data[:nl if nl >= 0 else _MAX_HEADER].decode("ascii", "replace").split()
     if not head or head[0] not in ("aag", "aig"):
         raise FormatError(path, "not an AIGER file (header must start with 'aag' or 'aig')")
-    shown = clip(" ".join(head))
+    shown = clip(" ".join(head[:12]))
+    if nl < 0 and len(data) > _MAX_HEADER or len(head) > 10:
+        raise FormatError(path, f"malformed AIGER header {shown!r} (expected at most 9 numbers)")
     if not all(_NUMBER.match(t) for t in head[1:]):
         raise FormatError(path, f"malformed AIGER header {shown!r} (expected numbers below 10**18)")
     nums = [int(t) for t in head[1:]]
