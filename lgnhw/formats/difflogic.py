@@ -105,7 +105,7 @@ def _kind(layer) -> str:
 
 
 _MAX_NESTING = 64
-_MAX_LAYERS = 1 << 20      # layers and containers visited (a pickle may share one many times)
+_MAX_LAYERS = 1 << 16      # layers and containers visited (a pickle may share one many times)
 
 
 def _flatten(model, fail, prefix="", depth=0, visited=None):
@@ -351,8 +351,12 @@ def read_wiring(path) -> dict:
         raise FormatError(path, f"unexpected array '{extra[0]}' in the wiring file")
     if not indices:
         raise FormatError(path, "wiring file holds no layers (expected a_0, b_0, ...)")
-    return {"indices": indices, "num_classes": scalar("num_classes", "iu"),
-            "tau": float(scalar("tau", "fiu", 1.0)), "num_inputs": scalar("num_inputs", "iu")}
+    wires = {"indices": indices, "num_classes": scalar("num_classes", "iu"),
+             "tau": float(scalar("tau", "fiu", 1.0)), "num_inputs": scalar("num_inputs", "iu")}
+    for name, what in (("num_classes", "classes"), ("num_inputs", "inputs")):
+        if wires[name] is not None:
+            check_model_size(path, what, wires[name])
+    return wires
 
 
 # -- checkpoints ---------------------------------------------------------------------

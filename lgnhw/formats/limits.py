@@ -56,7 +56,7 @@ DEFAULT_MAX_GATES = 100_000_000
 _INT32_SIGNALS = (1 << 31) - 3          # signals 0, 1 are constants; a, b, outputs are int32
 INFLATE_RATIO = 8
 MAX_PICKLE_BYTES = 64 << 20
-MAX_PICKLE_OPS = 1 << 22
+MAX_PICKLE_OPS = 1 << 21
 _NPY_MAX_HEADER = 10_000                 # numpy's own default max_header_size
 
 
@@ -93,15 +93,19 @@ def check_model_size(path, what: str, count: int) -> None:
     """Refuse a declared count of gates/inputs/outputs above :func:`max_gates`."""
     limit = max_gates()
     if count > limit:
-        raise FormatError(path, f"declares {describe(count)} {what}, more than the limit of "
+        raise FormatError(path, f"declares {_count(count)} {what}, more than the limit of "
                                 f"{limit:,} (set LGNHW_MAX_GATES to raise it)")
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n.bit_length() <= 64 else f"about 2**{n.bit_length() - 1}"
 
 
 def check_backed(path, what: str, count: int, min_bytes: int, available: int) -> None:
     """Refuse ``count`` items of at least ``min_bytes`` each when ``available`` bytes cannot hold them."""
     check_model_size(path, what, count)
     if count * min_bytes > available:
-        raise FormatError(path, f"declares {describe(count)} {what}, but the file holds only "
+        raise FormatError(path, f"declares {_count(count)} {what}, but the file holds only "
                                 f"{available:,} bytes for them (truncated or corrupt)")
 
 

@@ -160,10 +160,11 @@ def _decode(path) -> tuple[_Circuit, tuple]:
             return streamed
         circuit = _DECODER.decode(raw)
     except msgspec.ValidationError as err:
-        problem = clip(_where_first(str(err)), 160)
+        problem = _where_first(str(err))
         if problem.endswith("'") and ".op: invalid enum value" in problem:
-            problem = problem.replace("invalid enum value", "unknown op") + f" (known: {', '.join(sorted(OPS))})"
-        raise FormatError(path, problem) from None
+            problem = clip(problem.replace("invalid enum value", "unknown op"), 80) \
+                + f" (known: {', '.join(sorted(OPS))})"
+        raise FormatError(path, clip(problem, 400)) from None
     except msgspec.DecodeError as err:
         raise FormatError(path, f"not valid JSON ({clip(err, 160)})") from None
     except RecursionError:
