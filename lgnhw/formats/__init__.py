@@ -12,7 +12,7 @@ from ..errors import FormatError
 from ..fileio import read_head
 from ..netlist import Netlist
 from .lgn import HEADER, read_lgn, write_lgn
-from .limits import Archive, regular_file_size
+from .limits import Archive, OutOfMemory, regular_file_size
 
 __all__ = ["load_model", "detect_format", "read_lgn", "write_lgn"]
 
@@ -52,8 +52,21 @@ def detect_format(path) -> str:
 
 
 def load_model(path, **options) -> Netlist:
-    """Load any supported model file into a checked :class:`Netlist`."""
+    """Load any supported model file into a checked :class:`Netlist`.
+
+    The readers check declared sizes before they allocate (:mod:`.limits`);
+    memory still grows with the file's own size, so a file larger than the
+    memory available (under ``ulimit -v``, say) ends in :class:`~.limits.OutOfMemory`,
+    a one-line FormatError, rather than a MemoryError traceback."""
     fmt = detect_format(path)
+    try:
+        return _read(fmt, path, options)
+    except MemoryError:
+        raise OutOfMemory(path, f"not enough memory to load this {regular_file_size(path):,}-byte "
+                                f"{fmt} file") from None
+
+
+def _read(fmt, path, options) -> Netlist:
     if fmt == "lgn":
         if options.get("wiring") is not None:
             raise FormatError(path, "a wiring file only applies to difflogic state_dict checkpoints, not to .lgn models")
