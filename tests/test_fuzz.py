@@ -45,6 +45,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lgnhw.errors import LgnhwError  # noqa: E402
+from lgnhw.formats.limits import OutOfMemory  # noqa: E402
 from lgnhw.netlist import Netlist  # noqa: E402
 
 FORMATS = ("pt", "lgn", "aag", "aig", "torchlogix", "blif", "wiring")
@@ -510,6 +511,8 @@ def try_one(path, options, state_dict_path=None) -> str:
                 net = load_model(path, **options)
             net.depth
         return "loaded"
+    except OutOfMemory as err:         # a one-line error, but a memory blow-up all the same
+        return f"OutOfMemory: {err}"
     except LgnhwError:
         return "refused"
     except _Timeout:
