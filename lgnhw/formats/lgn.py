@@ -144,7 +144,7 @@ def _expect(name, spec):
         if dtype.hasobject:
             return f"malformed .lgn content (array {name!r} holds Python objects, which are never loaded)"
         if str(dtype) != want or spec.get("dtype") != want:
-            return f"array {name!r} has dtype {dtype}, expected {want}"
+            return f"array {name!r} has dtype {clip(dtype, 40)}, expected {want}"
         if list(shape) != spec["shape"]:
             return f"array {name!r} has shape {list(shape)}, header says {clip(spec['shape'])}"
         return None

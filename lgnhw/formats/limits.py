@@ -51,7 +51,7 @@ import numpy as np
 from ..errors import FormatError, LgnhwError
 
 __all__ = ["DEFAULT_MAX_GATES", "INFLATE_RATIO", "MAX_PICKLE_BYTES", "MAX_PICKLE_OPS", "MAX_ZIP_DIRECTORY",
-           "max_gates", "regular_file_size", "check_model_size", "check_backed", "clip",
+           "max_gates", "regular_file_size", "check_model_size", "clip",
            "describe", "one_line", "loads_json", "ZIP_ERRORS", "Archive", "OutOfMemory"]
 
 DEFAULT_MAX_GATES = 100_000_000
@@ -74,7 +74,7 @@ def max_gates() -> int:
     text = os.environ.get("LGNHW_MAX_GATES", "").strip()
     if not text:
         return DEFAULT_MAX_GATES
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or int(text) < 1:
         raise LgnhwError(f"LGNHW_MAX_GATES={clip(text)!r}: expected a positive integer")
     return min(int(text), _INT32_SIGNALS)
 
@@ -108,14 +108,6 @@ def check_model_size(path, what: str, count: int) -> None:
 
 def _count(n: int) -> str:
     return f"{n:,}" if n.bit_length() <= 64 else f"about 2**{n.bit_length() - 1}"
-
-
-def check_backed(path, what: str, count: int, min_bytes: int, available: int) -> None:
-    """Refuse ``count`` items of at least ``min_bytes`` each when ``available`` bytes cannot hold them."""
-    check_model_size(path, what, count)
-    if count * min_bytes > available:
-        raise FormatError(path, f"declares {_count(count)} {what}, but the file holds only "
-                                f"{available:,} bytes for them (truncated or corrupt)")
 
 
 # -- messages ------------------------------------------------------------------------
@@ -268,7 +260,7 @@ class Archive:
                         RecursionError, MemoryError) as err:
                     raise FormatError(self.path, f"member {clip(name)} has a malformed .npy header "
                                                  f"({one_line(err)})") from None
-                if len(shape) > 32 or any(n < 0 for n in shape):
+                if len(shape) > 32 or any(not 0 <= n < 1 << 62 for n in shape):
                     raise FormatError(self.path, f"member {clip(name)} has a malformed .npy shape")
                 problem = accept(dtype, shape)
                 if problem:

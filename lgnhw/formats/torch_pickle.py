@@ -267,7 +267,7 @@ class Module:
         if isinstance(state, tuple) and len(state) == 2:  # (dict state, slot state)
             state = state[0] or {}
         if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
-            raise pickle.UnpicklingError(f"{self.type_name} state is not a dict of attributes")
+            raise pickle.UnpicklingError(f"{type(self).type_name} state is not a dict of attributes")
         self.__dict__.update(state)
 
     def __getattr__(self, name):
