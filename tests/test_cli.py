@@ -140,3 +140,23 @@ def test_sim_names_the_bad_values(tmp_path, capsys):
     assert cli.main(["sim", str(tmp_path / "m.lgn"), "--inputs", str(tmp_path / "x.npy")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "values other than 0 and 1" in err and "2, 7" in err and "x.npy" in err
+
+
+@pytest.mark.parametrize("ext", ["aag", "blif"])
+def test_export_then_inspect_keeps_the_gates(model, tmp_path, ext):
+    """Readers load a file as it is (no optimisation on load): the re-imported export holds
+    exactly the gates the file spells out."""
+    from lgnhw.formats import load_model
+    net = load_model(model)
+    out = tmp_path / f"m.{ext}"
+    assert ok_json("export", model, "-o", out)["gates"] == net.num_gates == 800
+    info = ok_json("inspect", out)
+    if ext == "blif":
+        # every gate is a .names cover, except constants (covers without inputs, not gates),
+        # plus one buffer cover per output
+        constants = int(np.isin(net.op, (0, 15)).sum())
+        assert info["gates"] == net.num_gates - constants + net.num_outputs
+    else:
+        # AIGER holds AND gates: the ANDs of its header, plus a NOT per inverted output
+        ands = int(out.read_text().split("\n", 1)[0].split()[5])
+        assert ands <= info["gates"] <= ands + net.num_outputs

@@ -14,9 +14,9 @@ reader in two places:
 
 Reading turns every AND into op 1 with input inversions absorbed into the op
 id (:func:`lgnhw.ops.negate_a` / :func:`~lgnhw.ops.negate_b`); literal 0/1
-are the constant signals; an inverted output gets one NOT gate. The result is
-then optimised with :func:`lgnhw.passes.optimize` (``optimize=False`` keeps the
-raw AND structure). Latches, bad-state, constraint, justice and fairness
+are the constant signals; an inverted output gets one NOT gate. The file is
+loaded as it is (``optimize=True`` runs :func:`lgnhw.passes.optimize` on the
+result), so an export and its re-import have the same gates. Latches, bad-state, constraint, justice and fairness
 sections are refused: lgnhw netlists are combinational.
 
 The helpers under "shared with blif.py" turn any list of two-input gates on
@@ -142,7 +142,7 @@ def class_structure(path, num_outputs, output_names, info, num_classes):
 
 def assemble(path, n_nets, net_name, input_nets, gate_op, gate_a, gate_b, gate_out, output_nets,
              *, const0=(), const1=(), output_names=None, input_names=None, info=None,
-             num_classes=None, optimize=True) -> Netlist:
+             num_classes=None, optimize=False) -> Netlist:
     """Build a checked Netlist from two-input gates on integer net ids in any order.
 
     ``net_name(id)`` names a net in error messages. Gates are put in
@@ -399,8 +399,8 @@ def _check_sizes(path, binary, n_in, n_out, n_and, body: int, size: int) -> None
                                 f"{_IMPLICIT_INPUTS + 16 * size:,} a binary file of {size:,} bytes may imply")
 
 
-def read_aiger(path, *, num_classes: int | None = None, optimize: bool = True) -> Netlist:
-    """Read an AIGER file (``aag`` or ``aig``) into a checked, optimised Netlist."""
+def read_aiger(path, *, num_classes: int | None = None, optimize: bool = False) -> Netlist:
+    """Read an AIGER file (``aag`` or ``aig``) into a checked Netlist, as it is (see ``optimize``)."""
     size = regular_file_size(path)
     try:
         with open(path, "rb") as f:

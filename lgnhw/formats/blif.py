@@ -143,8 +143,9 @@ def _small_op(cubes: tuple[str, ...], value: int, n: int) -> int:
     return op
 
 
-def read_blif(path, *, num_classes: int | None = None, optimize: bool = True) -> Netlist:
-    """Read the first model of a BLIF file into a checked, optimised Netlist."""
+def read_blif(path, *, num_classes: int | None = None, optimize: bool = False) -> Netlist:
+    """Read the first model of a BLIF file into a checked Netlist, as it is (``optimize=True``
+    runs :func:`lgnhw.passes.optimize` on it)."""
     regular_file_size(path)
     try:
         with open(path, "rb") as f:
