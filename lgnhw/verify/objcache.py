@@ -14,6 +14,7 @@ The cache folder is ``$LGNHW_CACHE_DIR/verilator`` or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -36,9 +37,11 @@ def cache_root() -> Path:
 
 
 def cache_key(verilator_root: Path | None, extra: str) -> str:
-    """Hash of what the runtime objects depend on."""
+    """Hash of what the runtime objects depend on, including where Verilator lives: the
+    objects' dependency files name absolute paths into that install."""
     h = hashlib.sha256(extra.encode())
     if verilator_root is not None:
+        h.update(os.fsencode(os.path.realpath(verilator_root)))
         for name in ("include/verilated.mk", "include/verilated.h", "include/verilated.cpp",
                      "include/verilated_vpi.cpp", "include/verilated_threads.cpp"):
             p = verilator_root / name
@@ -54,11 +57,38 @@ def cache_key(verilator_root: Path | None, extra: str) -> str:
     return h.hexdigest()[:24]
 
 
+def dependencies(d_file: Path) -> list[str]:
+    """The prerequisites named in a make dependency file (``target: dep dep \\ ...``)."""
+    text = d_file.read_text(errors="replace").replace("\\\n", " ")
+    deps = []
+    for line in text.splitlines():
+        if ":" in line:
+            deps += line.split(":", 1)[1].split()
+    return deps
+
+
+def is_stale(d_file: Path) -> bool:
+    """True when a cached object's dependency file names a file that no longer exists
+    (the install that built it is gone): make would fail on it."""
+    try:
+        return any(not os.path.exists(dep) for dep in dependencies(d_file))
+    except OSError:
+        return True
+
+
 def restore(build_dir: Path, cache_dir: Path) -> int:
-    """Copy cached objects into ``build_dir`` (touched to now); return how many."""
+    """Copy cached objects into ``build_dir`` (touched to now); return how many.
+
+    A stale entry (see :func:`is_stale`) is deleted instead, so this build
+    compiles the object afresh and ``save`` stores the new one."""
     n = 0
     for name in OBJECTS:
         src_o, src_d = cache_dir / f"{name}.o", cache_dir / f"{name}.d"
+        if src_d.is_file() and is_stale(src_d):
+            for p in (src_o, src_d):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+            continue
         if src_o.is_file() and src_d.is_file() and not (build_dir / f"{name}.o").exists():
             shutil.copyfile(src_d, build_dir / f"{name}.d")
             shutil.copyfile(src_o, build_dir / f"{name}.o")
