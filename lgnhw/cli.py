@@ -52,24 +52,24 @@ def _emit_result(args, result: dict, table: list[tuple[str, object]] | None = No
 def _load_npy(path) -> np.ndarray:
     """A plain numeric .npy array (bool, integer or real), its declared size checked against
     the file before anything is allocated."""
-    from numpy.lib import format as npy
+    from .formats.limits import clip, read_npy_header
     try:
         with open(path, "rb") as f:
-            version = npy.read_magic(f)
-            header = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)
-            shape, _, dtype = header(f, max_header_size=10_000)
-            data_bytes = os.fstat(f.fileno()).st_size - f.tell()
-    except (OSError, ValueError, EOFError, TypeError, SyntaxError) as err:
-        raise FormatError(path, f"cannot read as a .npy array ({_clip(str(err), 120)})") from None
+            shape, _, dtype, header_size = read_npy_header(f, path, "the file")
+            data_bytes = os.fstat(f.fileno()).st_size - header_size
+    except FormatError as err:
+        raise FormatError(path, f"cannot read as a .npy array ({err.problem})") from None
+    except OSError as err:
+        raise FormatError(path, f"cannot read: {err.strerror or err}") from None
     if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
-        raise FormatError(path, f"holds {_clip(str(dtype))} values; expected a plain bool, integer "
+        raise FormatError(path, f"holds {clip(dtype, 40)} values; expected a plain bool, integer "
                                 "or real array")
     if int(np.prod(shape, dtype=object)) * dtype.itemsize > data_bytes:
-        raise FormatError(path, f"declares shape {_clip(str(shape))}, more data than the file holds")
+        raise FormatError(path, f"declares shape {clip(shape, 40)}, more data than the file holds")
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
-        raise FormatError(path, f"cannot read as a .npy array ({_clip(str(err), 120)})") from None
+        raise FormatError(path, f"cannot read as a .npy array ({clip(err, 120)})") from None
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -488,8 +488,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _clip(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[:n] + "..."
+def _clip(text: str) -> str:
+    from .formats.limits import clip
+    return clip(text, 40)
 
 
 def _int_in(lo: int, hi: int):

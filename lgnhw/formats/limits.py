@@ -164,6 +164,35 @@ ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Value
               lzma.LZMAError, OverflowError)
 
 
+def read_npy_header(f, path, what: str):
+    """Read and check the header of a ``.npy`` stream ``f`` (at its start), before any data.
+
+    Returns ``(shape, fortran_order, dtype, header_size)``; refuses, naming ``path`` and
+    ``what`` (``"member x.npy"``, ``"the array"``), anything but a version 1.0/2.0 header
+    of at most :data:`_NPY_MAX_HEADER` bytes with a sane shape."""
+    head = f.read(8)
+    if len(head) < 8 or head[:6] != b"\x93NUMPY" or head[6] not in (1, 2):
+        raise FormatError(path, f"{what} is not a .npy array (version 1.0 or 2.0)")
+    width = 2 if head[6] == 1 else 4
+    raw_len = f.read(width)
+    hlen = int.from_bytes(raw_len, "little")
+    if len(raw_len) < width or hlen > _NPY_MAX_HEADER:
+        raise FormatError(path, f"{what} has a malformed .npy header")
+    header = raw_len + f.read(hlen)
+    reader = (np.lib.format.read_array_header_1_0 if head[6] == 1
+              else np.lib.format.read_array_header_2_0)
+    try:
+        with warnings.catch_warnings():     # numpy warns about Python 2 headers
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = reader(io.BytesIO(header))
+    except (ValueError, SyntaxError, TypeError, KeyError, tokenize.TokenError,
+            RecursionError, MemoryError) as err:
+        raise FormatError(path, f"{what} has a malformed .npy header ({one_line(err)})") from None
+    if len(shape) > 32 or any(not 0 <= n < 1 << 62 for n in shape):
+        raise FormatError(path, f"{what} has a malformed .npy shape")
+    return shape, fortran, dtype, 8 + len(header)
+
+
 class Archive:
     """A zip archive read under a budget: ``INFLATE_RATIO`` x its size + 1 MiB in total.
 
@@ -240,28 +269,7 @@ class Archive:
         info = self._zf.getinfo(name)
         try:
             with self._zf.open(info) as f:
-                head = f.read(8)
-                if len(head) < 8 or head[:6] != b"\x93NUMPY" or head[6] not in (1, 2):
-                    raise FormatError(self.path, f"member {clip(name)} is not a .npy array "
-                                                 "(version 1.0 or 2.0)")
-                width = 2 if head[6] == 1 else 4
-                raw_len = f.read(width)
-                hlen = int.from_bytes(raw_len, "little")
-                if len(raw_len) < width or hlen > _NPY_MAX_HEADER:
-                    raise FormatError(self.path, f"member {clip(name)} has a malformed .npy header")
-                header = raw_len + f.read(hlen)
-                reader = (np.lib.format.read_array_header_1_0 if head[6] == 1
-                          else np.lib.format.read_array_header_2_0)
-                try:
-                    with warnings.catch_warnings():     # numpy warns about Python 2 headers
-                        warnings.simplefilter("ignore")
-                        shape, fortran, dtype = reader(io.BytesIO(header))
-                except (ValueError, SyntaxError, TypeError, KeyError, tokenize.TokenError,
-                        RecursionError, MemoryError) as err:
-                    raise FormatError(self.path, f"member {clip(name)} has a malformed .npy header "
-                                                 f"({one_line(err)})") from None
-                if len(shape) > 32 or any(not 0 <= n < 1 << 62 for n in shape):
-                    raise FormatError(self.path, f"member {clip(name)} has a malformed .npy shape")
+                shape, fortran, dtype, header_size = read_npy_header(f, self.path, f"member {clip(name)}")
                 problem = accept(dtype, shape)
                 if problem:
                     raise FormatError(self.path, problem)
@@ -272,9 +280,9 @@ class Archive:
                 for n in shape:
                     count *= n
                 nbytes = count * dtype.itemsize
-                if 8 + len(header) + nbytes != info.file_size:
+                if header_size + nbytes != info.file_size:
                     raise FormatError(self.path, f"member {clip(name)} holds {info.file_size} bytes, "
-                                                 f"its .npy header declares {8 + len(header) + nbytes}")
+                                                 f"its .npy header declares {header_size + nbytes}")
                 data = self._stream(f, nbytes, name)
         except FormatError:
             raise
