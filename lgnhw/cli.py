@@ -402,7 +402,7 @@ def cmd_infer(args) -> int:
 
 def _build_options(p: argparse.ArgumentParser, output_default: str) -> None:
     p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=None, metavar="K",
-                   help="a register after every K gate levels (0: combinational; default: the "
+                   help="a register after every K LUT levels (0: combinational; default: the "
                         "board's, see `lgnhw boards` and benchmarks/bench_boards.py; 2 for --device)")
     p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
                    help="pip-installed YoWASP tools (default) or native yosys/nextpnr/packers from PATH; "

@@ -93,7 +93,7 @@ def cone_luts(plan: Plan, k: int) -> int:
     """
     net = plan.net
     g0, n = net.first_gate, net.num_gates
-    if n == 0 or plan.pipeline_every <= 1 or k <= 2:   # one level per stage: one LUT per gate
+    if n == 0 or k <= 2:   # 2-input LUTs: one per gate
         return n
     stage, last = plan.gates.stage, plan.gates.last
     a, b = net.a.astype(np.int64), net.b.astype(np.int64)

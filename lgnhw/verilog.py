@@ -121,7 +121,7 @@ def _header(plan: Plan, name: str, always_ready: bool) -> str:
         f"// {net.num_gates} gates, depth {plan.depth}, {net.num_inputs} inputs, "
         f"{net.num_classes} classes x {net.group_size} outputs.",
         f"// pipeline_every {plan.pipeline_every}: latency {plan.latency} cycles "
-        f"({plan.depth} gate levels, popcount to stage {plan.head_start}, "
+        f"({plan.depth} LUT{plan.lut_size} levels, popcount to stage {plan.head_start}, "
         f"{plan.compare_levels} compare levels).",
         f"// o__payload = {{counts[{net.num_classes - 1}..0] ({plan.count_width} bits each), "
         f"cls ({plan.class_width} bits)}}.",

@@ -10,6 +10,7 @@ from lgnhw import golden
 from lgnhw.errors import LgnhwError
 from lgnhw.gateware import Argmax, GateNetwork, LgnCore, Popcount, latency
 from lgnhw.gateware.plan import Plan, adder_tree, level_stage
+from lgnhw.gateware.lutdepth import lut_levels
 from lgnhw.netlist import Netlist
 
 
@@ -191,12 +192,15 @@ def test_plan_latency_formula_and_ranks():
         plan = Plan.build(net, k)
         assert plan.latency == plan.head_start + 2 * plan.compare_levels == latency(net, k)
         g = plan.gates
-        # gates: a rank after every K levels, counted back from the last level
-        lv = np.asarray(net.levels)
-        assert g.stage[net.first_gate:].tolist() == ((lv - 1 + (-net.depth) % k) // k).tolist()
+        # gates: a rank after every K LUT levels, counted back from the last level
+        lv = np.asarray(lut_levels(net))
+        assert plan.depth == lv.max()
+        assert g.stage[net.first_gate:].tolist() == ((lv - 1 + (-plan.depth) % k) // k).tolist()
         # every gate reads its inputs no earlier than they are made
         gate_stage = g.stage[net.first_gate:]
         from lgnhw import ops
+        reads_a = ops.depends_on_a(net.op.astype(int)).astype(bool)
+        reads_b = ops.depends_on_b(net.op.astype(int)).astype(bool)
         for src, reads in ((net.a, ops.depends_on_a(net.op.astype(int))),
                            (net.b, ops.depends_on_b(net.op.astype(int)))):
             nonconst = src >= 2
@@ -206,12 +210,15 @@ def test_plan_latency_formula_and_ranks():
         for c, tree in enumerate(plan.trees):
             sigs = plan.leaf_signals(c)
             read = tree.stage[:tree.num_bits]
-            # a bit is read after its gate's rank, or fused in its gate's stage when the gate
-            # is on the first level of that stage (its operands are registers)
+            # a bit is read after its gate's rank, or fused in its gate's stage when the
+            # gate's operands are registers (or inputs)
             made = g.stage[sigs]
             gate = sigs >= net.first_gate
             first = np.zeros(sigs.size, dtype=bool)
-            first[gate] = (lv[sigs[gate] - net.first_gate] - 1 + (-net.depth) % k) % k == 0
+            for i in np.flatnonzero(gate):
+                j = sigs[i] - net.first_gate
+                operands = [int(x) for x, used in ((net.a[j], reads_a[j]), (net.b[j], reads_b[j])) if used]
+                first[i] = all(x < net.first_gate or g.stage[x] < made[i] for x in operands)
             assert np.all((read > made) | ~gate | (first & (read == made)))
             assert np.all(read <= plan.head_start)
             assert np.all(g.last[sigs] >= read)

@@ -32,7 +32,7 @@ class LgnCore(wiring.Component):
     ``StructLayout({"cls", "counts"})``). With ``always_ready=True`` neither
     stream has a ready signal and the core never stalls.
 
-    ``pipeline_every`` K: a register rank after every K gate levels; the
+    ``pipeline_every`` K: a register rank after every K LUT levels; the
     popcount trees have a register after every adder level (every two for
     K >= 2) and the argmax two
     stages per compare level (see :mod:`lgnhw.gateware.plan`); K=0 is fully

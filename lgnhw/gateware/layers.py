@@ -31,7 +31,7 @@ class GateNetwork(wiring.Component):
 
     Ports: ``x`` (In, one bit per netlist input), ``en`` (In, advance the
     pipeline), ``y`` (Out, one bit per tap). A register rank sits after every
-    gate level ``l`` with ``(l + phase) % pipeline_every == 0`` (see
+    LUT level ``l`` with ``(l + phase) % pipeline_every == 0`` (see
     :mod:`lgnhw.gateware.plan`); signals read in later stages are carried by
     delay registers.
 

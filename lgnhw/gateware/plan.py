@@ -17,21 +17,29 @@ register, and ``latency`` is the number of ranks an input crosses.
 the core is combinational (latency 0). The tree *shapes* are the same as for
 ``K = 1``.
 
-Gate network (``K`` applies here)
----------------------------------
-Gate levels ``1..D`` (``D = net.depth``; constants and inputs are level 0).
-A rank sits after every level ``l`` with ``(l + phase) % K == 0``,
+Gate network (``K`` applies here, in LUT levels)
+-------------------------------------------------
+Ranks are placed by *LUT level*, not by gate level: every gate gets the
+level it has in a depth-optimal mapping into ``lut_size``-input LUTs
+(:func:`~lgnhw.gateware.lutdepth.lut_levels`, default 4: iCE40, ECP5,
+Gowin), levels ``1..D`` (``D`` = the deepest; constants and inputs are
+level 0). A rank sits after every level ``l`` with ``(l + phase) % K == 0``,
 ``phase = (-D) % K``: counted back from the last level, so level ``D`` is
 always followed by a rank and the first stage takes the ``D % K`` left-over
 levels. A gate of level ``l`` is made in stage ``(l - 1 + phase) // K``.
+With ``K = 1`` the logic between two ranks is one LUT: whatever a stage
+passes on (a register, a popcount bit) depends on at most ``lut_size``
+values of earlier stages, so synthesis maps it to one LUT; with ``K`` it is
+at most ``K`` LUT levels. Gates inside a LUT's cone need no register of
+their own.
 
 Popcount (a register after every adder level; every two levels for K >= 2)
 ----------------------------------------------------------------------------
 Each class's score is a compressor tree built *as soon as possible*: an
 output bit joins its class's tree in the first stage it is available -- as
-a register one stage after its gate (inputs: in stage 0), or, for a gate on
-the *first* level of its stage (its two operands are registers), already in
-its own stage, *fused* with the first adder (a 2-input gate plus a half
+a register one stage after its gate (inputs: in stage 0), or, for a gate
+whose operands are registers or inputs (a 2-input cone of its own stage),
+already in its own stage, *fused* with the first adder (a 2-input gate plus a half
 adder is one LUT4 per sum bit). So early outputs are summed while the gate
 network is still working instead of being delayed to its end. In every
 stage (see :func:`adder_tree`):
@@ -93,6 +101,7 @@ import numpy as np
 from .. import ops
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
+from .lutdepth import DEFAULT_LUT_SIZE, lut_levels
 
 __all__ = [
     "Plan", "AdderTree", "CompareTree", "GateSchedule",
@@ -477,14 +486,16 @@ class GateSchedule:
 
     @classmethod
     def build(cls, net: Netlist, pipeline_every: int = 1, phase: int | None = None,
-              reads=None) -> "GateSchedule":
+              reads=None, lut_size: int = DEFAULT_LUT_SIZE) -> "GateSchedule":
         """``reads``: ``(signals, stages)`` read outside the gate network
-        (default: every output at ``out_stage``)."""
+        (default: every output at ``out_stage``). Ranks are placed by the
+        gates' LUT levels for ``lut_size``-input LUTs (:func:`lut_levels`)."""
         k = check_pipeline_every(pipeline_every)
-        depth = net.depth
+        levels = lut_levels(net, lut_size)
+        depth = int(levels.max(initial=0))
         phase = ((-depth) % k if k else 0) if phase is None else int(phase)
         lv = np.zeros(net.num_signals, dtype=np.int64)
-        lv[net.first_gate:] = net.levels
+        lv[net.first_gate:] = levels
         stage = level_stage(lv, k, phase)
         stage[:net.first_gate] = 0
         last = stage.copy()
@@ -512,8 +523,9 @@ class Plan:
     """Everything both backends need to render a pipelined core."""
     net: Netlist
     pipeline_every: int
-    phase: int              # gate phase (-D) % K
-    depth: int              # D
+    phase: int              # rank phase (-D) % K
+    depth: int              # D: LUT levels of the gate network (:func:`lut_levels`)
+    lut_size: int           # inputs per LUT the levels are counted for
     count_width: int        # NW
     class_width: int        # CW
     gates: GateSchedule
@@ -548,20 +560,22 @@ class Plan:
         return self.net.outputs[self.leaves[c]].astype(np.int64)
 
     @classmethod
-    def build(cls, net: Netlist, pipeline_every: int = 1) -> "Plan":
+    def build(cls, net: Netlist, pipeline_every: int = 1, lut_size: int = DEFAULT_LUT_SIZE) -> "Plan":
         k = check_pipeline_every(pipeline_every)
         if net.num_inputs < 1:
             raise LgnhwError("the netlist has no inputs; a hardware core needs at least one input bit")
         leaves, const = class_leaves(net)
-        d = net.depth
+        levels = lut_levels(net, lut_size)
+        d = int(levels.max(initial=0))
         kk = max(k, 1)  # K = 0 uses the K = 1 tree shapes, then drops every register
         phase = (-d) % kk
         lv = np.zeros(net.num_signals, dtype=np.int64)
-        lv[net.first_gate:] = net.levels
+        lv[net.first_gate:] = levels
         gstage = level_stage(lv, kk, phase)
+        gstage[:net.first_gate] = 0
         is_gate = lv > 0
         ready = np.where(is_gate, gstage + 1, 0)
-        fuse = np.where(is_gate & ((lv - 1 + phase) % kk == 0), gstage, -1)
+        fuse = np.where(is_gate & _operands_registered(net, gstage), gstage, -1)
         trees = []
         for bits, cst in zip(leaves, const.tolist()):
             sigs = net.outputs[bits].astype(np.int64)
@@ -574,9 +588,24 @@ class Plan:
         sigs = [net.outputs[b].astype(np.int64) for b in leaves]
         at = [t.stage[:t.num_bits] for t in trees]
         reads = (np.concatenate(sigs + [np.zeros(0, np.int64)]), np.concatenate(at + [np.zeros(0, np.int64)]))
-        gates = GateSchedule.build(net, k, phase if k else 0, reads=reads)
-        return cls(net, k, phase if k else 0, d, count_width(net), class_width(net.num_classes),
+        gates = GateSchedule.build(net, k, phase if k else 0, reads=reads, lut_size=lut_size)
+        return cls(net, k, phase if k else 0, d, lut_size, count_width(net), class_width(net.num_classes),
                    gates, leaves, const, trees, start, compare_tree(net.num_classes, k > 0))
+
+
+def _operands_registered(net: Netlist, stage: np.ndarray) -> np.ndarray:
+    """Per signal: a gate whose every operand it reads is an input, a constant or
+    a register (made in an earlier stage) -- a 2-input cone of its own stage that
+    a popcount adder can absorb (see ``fuse_at`` of :func:`adder_tree`)."""
+    out = np.zeros(net.num_signals, dtype=bool)
+    g = net.first_gate + np.arange(net.num_gates)
+    op = net.op.astype(np.int64)
+    ok = np.ones(net.num_gates, dtype=bool)
+    for operand, used in ((net.a, ops.depends_on_a(op)), (net.b, ops.depends_on_b(op))):
+        x = operand.astype(np.int64)
+        ok &= ~used.astype(bool) | (x < net.first_gate) | (stage[x] < stage[g])
+    out[g] = ok
+    return out
 
 
 def latency(net: Netlist, pipeline_every: int = 1) -> int:
