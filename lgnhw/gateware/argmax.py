@@ -8,6 +8,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
+from .delays import Delays
 from .plan import check_pipeline_every, class_width, compare_tree
 
 __all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS", "uses_ram_delay"]
@@ -77,15 +78,10 @@ class Argmax(wiring.Component):
         stage, last, take_at = tree.stage.tolist(), tree.last.tolist(), tree.take_stage.tolist()
         left, right = tree.left.tolist(), tree.right.tolist()
         cnt, idx = [None] * len(stage), [None] * len(stage)
+        delays = Delays()
 
         def chain(value, made, until, name):
-            out = [value]
-            for k in range(1, until - made + 1):
-                reg = Signal(value.shape(), name=f"{name}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(out[-1])
-                out.append(reg)
-            return out
+            return delays.chain(value, until - made, name)
 
         ram = uses_ram_delay(tree.end, nc, nw, self.ram_delay)
         until = list(last)
@@ -125,6 +121,7 @@ class Argmax(wiring.Component):
         else:
             for c in range(nc):
                 m.d.comb += self.counts_out[c].eq(cnt[c][end])
+        delays.elaborate_into(m, self.en)
         return m
 
     def _ram_delay(self, m, value, depth):

@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from .. import ops as op_table
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
+from .delays import Delays
 from .plan import GateSchedule, check_pipeline_every
 
 __all__ = ["GateNetwork", "gate_expr"]
@@ -72,6 +73,7 @@ class GateNetwork(wiring.Component):
         stage = sch.stage.tolist()
         last = sch.last.tolist()
         versions: list = [None] * net.num_signals  # per signal: [value at stage, +1, ...]
+        delays = Delays()
 
         def read(sig, at):
             if sig < FIRST_INPUT:
@@ -79,13 +81,7 @@ class GateNetwork(wiring.Component):
             return versions[sig][at - stage[sig]]
 
         def make(sig, value, name):
-            chain = [value]
-            for k in range(1, last[sig] - stage[sig] + 1):
-                reg = Signal(name=f"{name}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(chain[-1])
-                chain.append(reg)
-            versions[sig] = chain
+            versions[sig] = delays.chain(value, last[sig] - stage[sig], name)
 
         for j in range(net.num_inputs):
             make(FIRST_INPUT + j, self.x[j], f"in{j}")
@@ -103,4 +99,5 @@ class GateNetwork(wiring.Component):
             make(sig, wire, f"g{g}")
         for j, (sig, at) in enumerate(zip(*self._taps)):
             m.d.comb += self.y[j].eq(read(sig, at))
+        delays.elaborate_into(m, self.en)
         return m

@@ -7,6 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
+from .delays import Delays
 from .plan import AdderTree, adder_tree, check_pipeline_every
 
 __all__ = ["Popcount"]
@@ -70,6 +71,7 @@ class Popcount(wiring.Component):
         nb, const = tree.num_bits, tree.const_node
         made = self._bit_stage + stage[nb:]
         versions = [None] * tree.num_nodes
+        delays = Delays()
 
         def get(n, at):
             if n == const:
@@ -92,12 +94,7 @@ class Popcount(wiring.Component):
                 if c[n] >= 0:
                     expr = expr + get(c[n], t)
                 m.d.comb += value.eq(expr)
-            chain = [value]
-            for k in range(1, read[n] - made[n] + 1):
-                reg = Signal(w, name=f"n{n}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(chain[-1])
-                chain.append(reg)
-            versions[n] = chain
+            versions[n] = delays.chain(value, read[n] - made[n], f"n{n}")
         m.d.comb += self.count.eq(get(tree.root, tree.end))
+        delays.elaborate_into(m, self.en)
         return m
