@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -10,7 +10,7 @@ from .. import ops as op_table
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 from .delays import Delays
-from .plan import GateSchedule, check_pipeline_every
+from .plan import GateSchedule, check_pipeline_every, unread_signals
 
 __all__ = ["GateNetwork", "gate_expr"]
 
@@ -100,4 +100,14 @@ class GateNetwork(wiring.Component):
         for j, (sig, at) in enumerate(zip(*self._taps)):
             m.d.comb += self.y[j].eq(read(sig, at))
         delays.elaborate_into(m, self.en)
+        self._unused_inputs(m)
         return m
+
+    def _unused_inputs(self, m):
+        """``_unused_ok``: the AND of the inputs nothing reads (see
+        :func:`~lgnhw.gateware.plan.unread_signals`)."""
+        idle = unread_signals(self._net, self._taps[0])
+        idle = idle[idle < self._net.first_gate] - FIRST_INPUT
+        if idle.size:
+            sink = Signal(name="_unused_ok")
+            m.d.comb += sink.eq(Cat(self.x[j] for j in idle.tolist()).all())
