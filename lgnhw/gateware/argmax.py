@@ -8,6 +8,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
+from .delays import Delays
 from .plan import check_pipeline_every, class_width, compare_tree
 
 __all__ = ["Argmax", "RAM_DELAY_MIN_STAGES", "RAM_DELAY_MIN_BITS", "uses_ram_delay"]
@@ -77,15 +78,10 @@ class Argmax(wiring.Component):
         stage, last, take_at = tree.stage.tolist(), tree.last.tolist(), tree.take_stage.tolist()
         left, right = tree.left.tolist(), tree.right.tolist()
         cnt, idx = [None] * len(stage), [None] * len(stage)
+        delays = Delays()
 
         def chain(value, made, until, name):
-            out = [value]
-            for k in range(1, until - made + 1):
-                reg = Signal(value.shape(), name=f"{name}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(out[-1])
-                out.append(reg)
-            return out
+            return delays.chain(value, until - made, name)
 
         ram = uses_ram_delay(tree.end, nc, nw, self.ram_delay)
         until = list(last)
@@ -116,7 +112,7 @@ class Argmax(wiring.Component):
             take_s = chain(take, t, s, f"take{n}")[s - t]
             c, i = Signal(nw, name=f"max{n}"), Signal(vary[n], name=f"idx{n}")
             m.d.comb += [c.eq(Mux(take_s, cnt[b][s - stage[b]], cnt[a][s - stage[a]])),
-                         i.eq(Mux(take_s, index(b, s), index(a, s))[:vary[n]])]
+                         i.eq(Mux(take_s, index(b, s)[:vary[n]], index(a, s)[:vary[n]]))]
             cnt[n], idx[n] = chain(c, s, last[n], f"max{n}"), chain(i, s, last[n], f"idx{n}")
         end, root = tree.end, tree.root
         m.d.comb += self.cls.eq(index(root, end))
@@ -125,6 +121,7 @@ class Argmax(wiring.Component):
         else:
             for c in range(nc):
                 m.d.comb += self.counts_out[c].eq(cnt[c][end])
+        delays.elaborate_into(m, self.en)
         return m
 
     def _ram_delay(self, m, value, depth):
@@ -137,10 +134,20 @@ class Argmax(wiring.Component):
         mem = Memory(shape=unsigned(len(value)), depth=depth, init=[], attrs={"ram_style": "block"})
         m.submodules.counts_delay = mem
         wr, rd = mem.write_port(), mem.read_port(transparent_for=())
-        wp = Signal(range(depth), name="delay_wp", reset_less=True)
-        rp = Signal(range(depth), name="delay_rp", init=1, reset_less=True)
+        # reset by ``rst`` (as the valid bits are): their distance sets the delay
+        wp = Signal(range(depth), name="delay_wp")
+        rp = Signal(range(depth), name="delay_rp", init=1)
+        wp_next, rp_next = _wrapped_increment(m, wp, depth), _wrapped_increment(m, rp, depth)
         with m.If(self.en):
-            m.d.sync += [wp.eq(Mux(wp == depth - 1, 0, wp + 1)), rp.eq(Mux(rp == depth - 1, 0, rp + 1))]
+            m.d.sync += [wp.eq(wp_next), rp.eq(rp_next)]
         m.d.comb += [wr.addr.eq(wp), wr.data.eq(value), wr.en.eq(self.en),
                      rd.addr.eq(rp), rd.en.eq(self.en)]
         return rd.data
+
+
+def _wrapped_increment(m, pointer, depth):
+    """``pointer + 1`` modulo ``depth``; the sum goes into a named signal of the
+    pointer's width, so yosys narrows the adder to it (no unread carry bit)."""
+    nxt = Signal(len(pointer), name=f"{pointer.name}_next")
+    m.d.comb += nxt.eq(pointer + 1)
+    return Mux(pointer == depth - 1, 0, nxt)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Signal
+from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .. import ops as op_table
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
-from .plan import GateSchedule, check_pipeline_every
+from .delays import Delays
+from .plan import GateSchedule, check_pipeline_every, unread_signals
 
 __all__ = ["GateNetwork", "gate_expr"]
 
@@ -72,6 +73,7 @@ class GateNetwork(wiring.Component):
         stage = sch.stage.tolist()
         last = sch.last.tolist()
         versions: list = [None] * net.num_signals  # per signal: [value at stage, +1, ...]
+        delays = Delays()
 
         def read(sig, at):
             if sig < FIRST_INPUT:
@@ -79,13 +81,7 @@ class GateNetwork(wiring.Component):
             return versions[sig][at - stage[sig]]
 
         def make(sig, value, name):
-            chain = [value]
-            for k in range(1, last[sig] - stage[sig] + 1):
-                reg = Signal(name=f"{name}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(chain[-1])
-                chain.append(reg)
-            versions[sig] = chain
+            versions[sig] = delays.chain(value, last[sig] - stage[sig], name)
 
         for j in range(net.num_inputs):
             make(FIRST_INPUT + j, self.x[j], f"in{j}")
@@ -103,4 +99,15 @@ class GateNetwork(wiring.Component):
             make(sig, wire, f"g{g}")
         for j, (sig, at) in enumerate(zip(*self._taps)):
             m.d.comb += self.y[j].eq(read(sig, at))
+        delays.elaborate_into(m, self.en)
+        self._unused_inputs(m)
         return m
+
+    def _unused_inputs(self, m):
+        """``_unused_ok``: the AND of the inputs nothing reads (see
+        :func:`~lgnhw.gateware.plan.unread_signals`)."""
+        idle = unread_signals(self._net, self._taps[0])
+        idle = idle[idle < self._net.first_gate] - FIRST_INPUT
+        if idle.size:
+            sink = Signal(name="_unused_ok")
+            m.d.comb += sink.eq(Cat(self.x[j] for j in idle.tolist()).all())

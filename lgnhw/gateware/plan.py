@@ -106,7 +106,7 @@ from .lutdepth import DEFAULT_LUT_SIZE, lut_levels
 __all__ = [
     "Plan", "AdderTree", "CompareTree", "GateSchedule",
     "check_pipeline_every", "latency", "adder_tree", "compare_tree",
-    "level_stage", "num_ranks", "count_width", "class_width", "class_leaves",
+    "level_stage", "num_ranks", "count_width", "class_width", "class_leaves", "unread_signals",
 ]
 
 
@@ -457,6 +457,21 @@ def compare_tree(num_classes: int, pipelined: bool = True) -> CompareTree:
         last[root] = end
     return CompareTree(nc, level, left, right, int(root), take, stage, last, end,
                        np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64))
+
+
+def unread_signals(net: Netlist, taps=None) -> np.ndarray:
+    """Inputs and gates (signal ids, ascending) that no gate reads and no tap
+    shows (``taps``: signal ids, default ``net.outputs``). An operand its op
+    ignores is not read. The direct writer ANDs them into a wire named
+    ``_unused_ok`` (Verilator's idiom: ``-Wall`` spares names containing
+    ``unused``); the Amaranth network does so with its unread inputs (yosys
+    drops the gates nothing reads, the inputs are ports)."""
+    read = np.zeros(net.num_signals, dtype=bool)
+    op = net.op.astype(np.int64)
+    read[net.a[ops.depends_on_a(op).astype(bool)]] = True
+    read[net.b[ops.depends_on_b(op).astype(bool)]] = True
+    read[net.outputs if taps is None else np.asarray(taps, dtype=np.int64)] = True
+    return np.flatnonzero(~read[FIRST_INPUT:]) + FIRST_INPUT
 
 
 @dataclass(frozen=True, eq=False)

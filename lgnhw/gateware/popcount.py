@@ -7,6 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
+from .delays import Delays
 from .plan import AdderTree, adder_tree, check_pipeline_every
 
 __all__ = ["Popcount"]
@@ -70,34 +71,36 @@ class Popcount(wiring.Component):
         nb, const = tree.num_bits, tree.const_node
         made = self._bit_stage + stage[nb:]
         versions = [None] * tree.num_nodes
+        delays = Delays()
 
         def get(n, at):
             if n == const:
                 return Const(tree.constant, tree.width(n))
             return versions[n][at - made[n]]
 
+        def adder(n, w):
+            """Node ``n``: ``a + b (+ c)`` in ``w`` bits. Each sum goes into a named
+            ``w``-bit signal (the ``a + b`` of three operands too), so that no adder
+            output has bits nothing reads once yosys narrows the adder to it."""
+            # an adder read in its own stage keeps its own carry chain: yosys would
+            # otherwise merge the two adder levels into one LUT compressor tree
+            comb = tree.end > 0 and read[n] == stage[n] and n != tree.root
+            value = Signal(w, name=f"n{n}", attrs={"keep": 1} if comb else {})
+            t = stage[n]
+            expr = get(a[n], t) + get(b[n], t)
+            if c[n] >= 0:
+                ab = Signal(w, name=f"n{n}_ab")
+                m.d.comb += ab.eq(expr)
+                expr = ab + get(c[n], t)
+            m.d.comb += value.eq(expr)
+            return value
+
         for n in range(tree.num_nodes):
             if n == const:
                 continue
             w = tree.width(n)
-            if n < nb:
-                value = self.bits[n]
-            else:
-                # an adder read in its own stage keeps its own carry chain: yosys would
-                # otherwise merge the two adder levels into one LUT compressor tree
-                comb = tree.end > 0 and read[n] == stage[n] and n != tree.root
-                value = Signal(w, name=f"n{n}", attrs={"keep": 1} if comb else {})
-                t = stage[n]
-                expr = get(a[n], t) + get(b[n], t)
-                if c[n] >= 0:
-                    expr = expr + get(c[n], t)
-                m.d.comb += value.eq(expr)
-            chain = [value]
-            for k in range(1, read[n] - made[n] + 1):
-                reg = Signal(w, name=f"n{n}_d{k}", reset_less=True)
-                with m.If(self.en):
-                    m.d.sync += reg.eq(chain[-1])
-                chain.append(reg)
-            versions[n] = chain
+            value = self.bits[n] if n < nb else adder(n, w)
+            versions[n] = delays.chain(value, read[n] - made[n], f"n{n}")
         m.d.comb += self.count.eq(get(tree.root, tree.end))
+        delays.elaborate_into(m, self.en)
         return m

@@ -13,11 +13,11 @@ Run it with ``lgnhw optimize --abc`` or :func:`abc_optimize`.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 
-from ..errors import LgnhwError, ToolError
+from .. import tools
+from ..errors import LgnhwError
 from ..netlist import Netlist
 
 __all__ = ["abc_optimize", "ABC_COMMANDS"]
@@ -27,23 +27,6 @@ ABC_COMMANDS = {
     "gates": "abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT",
     "lut2": "abc -lut 2",
 }
-
-
-def _run_yosys(script: str, cwd: str, timeout: float) -> None:
-    from .. import tools
-    yosys = [tools.find("yosys")]
-    try:
-        run = subprocess.run(yosys + ["-q", "-l", "yosys.log", "-p", script], cwd=cwd,
-                             capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"yosys ABC run timed out after {timeout:g} s") from None
-    except OSError as err:
-        raise ToolError(f"cannot run yosys ({yosys[0]}): {err}") from None
-    if run.returncode:
-        log = os.path.join(cwd, "yosys.log")
-        text = open(log, errors="replace").read() if os.path.exists(log) else run.stderr
-        errors = [ln for ln in text.splitlines() if "ERROR" in ln] or text.strip().splitlines()[-1:]
-        raise ToolError(f"yosys ABC run failed: {errors[0] if errors else 'exit ' + str(run.returncode)}")
 
 
 def abc_optimize(net: Netlist, *, mode: str = "gates", timeout: float = 600.0,
@@ -66,8 +49,8 @@ def abc_optimize(net: Netlist, *, mode: str = "gates", timeout: float = 600.0,
              "gates_after": net.num_gates, "kept": False, "reason": "", "equivalence": None}
     with tempfile.TemporaryDirectory(prefix="lgnhw-abc-") as tmp:
         write_blif(net, os.path.join(tmp, "in.blif"))
-        _run_yosys(f"read_blif in.blif; techmap; opt -fast; {ABC_COMMANDS[mode]}; opt_clean; "
-                   "write_blif out.blif", tmp, timeout)
+        tools.run_yosys(f"read_blif in.blif; techmap; opt -fast; {ABC_COMMANDS[mode]}; opt_clean; "
+                        "write_blif out.blif", tmp, "yosys ABC run", timeout)
         back = read_blif(os.path.join(tmp, "out.blif"), num_classes=net.num_classes, optimize=False)
     # The BLIF comment with bias/tau/encoding does not survive yosys: restore it.
     back = back.replace(bias=net.bias, tau=net.tau, thresholds=net.thresholds, meta=net.meta)
