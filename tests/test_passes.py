@@ -137,6 +137,19 @@ def test_strash_merges_commuted_and_complemented_gates():
     assert_same_function(net, merged)
 
 
+def test_strash_keeps_the_output_side_of_a_complement_pair():
+    # and(x0,x1) feeds only a gate, nand(x0,x1) only an output: the output keeps its
+    # polarity, so the nand stays and the gate reading the and absorbs the inversion
+    net = Netlist(3, [1, 14, 6], [2, 2, 5], [3, 3, 4], [6, 7], 1)
+    out = strash(net)
+    assert out.num_gates == 2
+    assert_same_function(net, out)
+    # the same with the pair listed the other way round
+    flipped = Netlist(3, [14, 1, 6], [2, 2, 6], [3, 3, 4], [5, 7], 1)
+    assert strash(flipped).num_gates == 2
+    assert_same_function(flipped, strash(flipped))
+
+
 def test_passes_are_explicit_and_ordered():
     assert [name for name, _ in PIPELINE] == ["dead_gates", "const_fold", "passthrough", "strash", "collapse"]
 

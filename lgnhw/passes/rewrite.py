@@ -181,6 +181,9 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
     level = np.zeros(net.num_signals, dtype=np.int32)  # depths in the rewritten netlist
 
     aliased = False      # until a signal is aliased, every gate reads its inputs as they are
+    if hashing:
+        read_by_output = np.zeros(net.num_signals, dtype=bool)
+        read_by_output[net.outputs] = True
     for group in net.level_groups:
         sel = _as_slice(group)
         if isinstance(sel, slice):
@@ -247,7 +250,13 @@ def _rewrite(net: Netlist, *, consts: bool = False, wires: bool = False,
                 ka, kb = np.minimum(ka, kb), np.maximum(ka, kb)
                 neg = ko > 7  # of an op and its complement (15 - op), keep the smaller
                 ko = np.where(neg, 15 - ko, ko)
-                rep = _first_equal(_pack_key(ka, kb, ko.astype(np.int64), net.num_signals))
+                # of equal gates, one an output reads is kept: an inverted alias
+                # of it is absorbed by gate readers, while an output would keep both
+                # (output polarity is not changed)
+                first_out = np.argsort(~read_by_output[sig[cand]], kind="stable")
+                rep = np.empty(cand.size, dtype=np.int64)
+                rep[first_out] = first_out[_first_equal(
+                    _pack_key(ka, kb, ko.astype(np.int64), net.num_signals)[first_out])]
                 dup = rep != np.arange(cand.size)
                 alias[sig[cand[dup]]] = sig[cand[rep[dup]]]
                 inv[sig[cand[dup]]] = neg[dup] ^ neg[rep[dup]]
