@@ -49,7 +49,8 @@ STATUSES = ("ok", "no_fit", "failed", "lost")
 DONE_STATUSES = ("ok", "no_fit", "failed")
 
 #: keys that differ between two runs of the same point (where and how fast it ran)
-VOLATILE_KEYS = ("build_seconds", "tool_seconds", "worker", "out_dir", "logs", "bitstream", "resumed")
+VOLATILE_KEYS = ("build_seconds", "tool_seconds", "task_seconds", "worker", "out_dir", "logs", "bitstream",
+                 "resumed")
 
 
 @dataclass(frozen=True, order=True)
@@ -98,7 +99,7 @@ def failure_point(p: Point, status: str, reason: str, *, kind: str | None = None
     """The row of a point that did not build: every report key None, plus the reason."""
     row = dict.fromkeys(REPORT_KEYS)
     row.update(board=p.board, pipeline_every=p.pipeline_every, seed=p.seed, status=status,
-               reason=reason, kind=kind, bitstream_sha256=None, worker=None)
+               reason=reason, kind=kind, bitstream_sha256=None, worker=None, task_seconds=None, resumed=False)
     return row
 
 
@@ -140,14 +141,22 @@ class Store:
             return None
         if (row.get("board"), row.get("pipeline_every"), row.get("seed")) != (p.board, p.pipeline_every, p.seed):
             return None
+        folder = self.folder(p)
         if row["status"] == "ok":
             bit = row.get("bitstream")
+            if not bit:
+                return None
+            bit = folder / Path(bit).name          # the folder may have moved: paths are its own
             try:
-                data = Path(bit).read_bytes() if bit else None
+                data = bit.read_bytes()
             except OSError:
                 return None
-            if data is None or _sha256(data) != row.get("bitstream_sha256"):
+            if _sha256(data) != row.get("bitstream_sha256"):
                 return None
+            row["bitstream"] = str(bit)
+        row["out_dir"] = str(folder)
+        if isinstance(row.get("logs"), dict):
+            row["logs"] = {name: str(folder / "logs" / name) for name in row["logs"]}
         row.pop("sweep_key", None)
         return row
 

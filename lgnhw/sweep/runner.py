@@ -85,10 +85,25 @@ def _quiet_dask():
             lg.setLevel(level)
 
 
+def _check_address(address: str) -> None:
+    """One-line error for a scheduler address Dask cannot parse (before any connection)."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+    try:
+        scheme, loc = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, port = parse_host_port(loc)
+            if not host or not 0 < int(port) < 65536:
+                raise ValueError("no host or port")
+    except (ValueError, TypeError) as err:
+        raise LgnhwError(f"{address}: not a Dask scheduler address ({err}); expected tcp://host:port") from None
+
+
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int, connect_timeout: float):
     from distributed import Client, LocalCluster
     if scheduler is not None:
+        _check_address(scheduler)
         try:
             client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as err:
@@ -110,10 +125,11 @@ def _row(p: Point, res: dict) -> tuple[dict, tuple | None, dict]:
     files = {name: zlib.decompress(data) for name, data in (res.get("logs") or {}).items()}
     if res["status"] == "ok":
         row = {**res["report"], "board": p.board, "pipeline_every": p.pipeline_every, "seed": p.seed,
-               "status": "ok", "reason": None, "kind": None, "worker": res.get("worker")}
+               "status": "ok", "reason": None, "kind": None, "worker": res.get("worker"),
+               "task_seconds": res.get("seconds")}
         return row, (res["bitstream_name"], res["bitstream"]), files
     row = failure_point(p, res["status"], res["reason"], kind=res.get("kind"))
-    row["worker"] = res.get("worker")
+    row.update(worker=res.get("worker"), task_seconds=res.get("seconds"))
     return row, None, files
 
 
@@ -123,7 +139,7 @@ def _one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}"[:200]
 
 
-def _status_line(rows: list[dict], total: int, running_since: float) -> str:
+def _status_line(rows: list[dict], total: int) -> str:
     done = len(rows)
     bad = sum(r["status"] != "ok" for r in rows)
     msg = f"sweep: {done}/{total} points done" + (f" ({bad} not built)" if bad else "")
@@ -135,11 +151,14 @@ def _status_line(rows: list[dict], total: int, running_since: float) -> str:
 
 
 def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None, workers: int | None = None,
-              connect_timeout: float = CONNECT_TIMEOUT, model_label: str = "", gates_before: int | None = None,
+              connect_timeout: float = CONNECT_TIMEOUT, model_label: str = "", optimize: bool = True,
               toolchain: str = "yowasp", target_mhz: float | None = None, retries: int = 2,
               progress=None, plots: bool = True) -> dict:
-    """Build every point of ``points`` for ``net`` (optimised already: builds do not optimise
-    again) and store it in ``out_dir``; returns the sweep summary (see the CLI's ``--json``)."""
+    """Build every point of ``points`` for ``net`` and store it in ``out_dir``; returns the
+    sweep summary (see the CLI's ``--json``).
+
+    ``net`` is optimised here once (``optimize``), after the ``scheduler`` (if any) has
+    answered, so an unreachable one fails before any work; the builds do not optimise again."""
     from .plots import write_plots
     require_cluster()
     say = progress or (lambda msg: None)
@@ -149,31 +168,40 @@ def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None
         raise LgnhwError("empty sweep: no points")
     if len(set(points)) != len(points):
         raise LgnhwError("contradictory sweep: a point is listed twice")
-    lgn = lgn_bytes(net)
-    model_sha = hashlib.sha256(lgn).hexdigest()
-    settings = {"model_sha256": model_sha, "toolchain": toolchain, "target_mhz": target_mhz}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    store = Store(out_dir, key)
-    gates_before = net.num_gates if gates_before is None else int(gates_before)
-
+    store = Store(out_dir, "")
     rows: dict[Point, dict] = {}
-    resumed = []
-    for p in points:
-        row = store.load(p)
-        if row is not None:
-            row["resumed"] = True
-            rows[p] = row
-            resumed.append(p.name)
-    todo = [p for p in points if p not in rows]
-    n_workers = None
-    where = None
-    if todo:
-        n_workers = workers if workers is not None else _default_workers(len(todo))
-        say(f"sweep: {len(resumed)} of {len(points)} points already done; starting "
-            + (f"{n_workers} local workers" if scheduler is None else f"on {scheduler}"))
-        from distributed import as_completed
-        from distributed.client import FutureCancelledError
-        with _quiet_dask(), _client(scheduler, n_workers, connect_timeout) as (client, where):
+    resumed: list[str] = []
+    n_workers = where = None
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_quiet_dask())
+        client = None
+        if scheduler is not None:
+            client, where = stack.enter_context(_client(scheduler, 0, connect_timeout))
+        gates_before = int(net.num_gates)
+        if optimize:
+            from ..passes import optimize as run_passes
+            say(f"optimising {net.num_gates:,} gates")
+            net, _ = run_passes(net)
+        lgn = lgn_bytes(net)
+        model_sha = hashlib.sha256(lgn).hexdigest()
+        settings = {"model_sha256": model_sha, "toolchain": toolchain, "target_mhz": target_mhz}
+        store.key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+        for p in points:
+            row = store.load(p)
+            if row is not None:
+                row["resumed"] = True
+                rows[p] = row
+                resumed.append(p.name)
+        todo = [p for p in points if p not in rows]
+        if todo:
+            from distributed import as_completed
+            from distributed.client import FutureCancelledError
+            if client is None:
+                n_workers = workers if workers is not None else _default_workers(len(todo))
+                say(f"starting {n_workers} local Dask workers")
+                client, where = stack.enter_context(_client(None, n_workers, connect_timeout))
+            else:
+                n_workers = len(client.scheduler_info().get("workers", {}))
             tag = uuid.uuid4().hex[:8]
             futures = {}
             for p in todo:
@@ -182,7 +210,8 @@ def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None
                                     target_mhz=target_mhz, key=f"lgnhw-{p.name}-{tag}", pure=False,
                                     retries=retries)
                 futures[fut] = p
-            say(_status_line(list(rows.values()), len(points), t0))
+            say(f"sweep on {where}: " + _status_line(list(rows.values()), len(points))[len("sweep: "):]
+                + (f" ({len(resumed)} from an earlier run)" if resumed else ""))
             try:
                 for fut in as_completed(list(futures), loop=client.loop):
                     p = futures[fut]
@@ -195,7 +224,7 @@ def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None
                     rows[p] = store.save(p, row, bitstream=bit, files=files)
                     rows[p]["resumed"] = False
                     fut.release()
-                    say(_status_line(list(rows.values()), len(points), t0))
+                    say(_status_line(list(rows.values()), len(points)))
             finally:
                 for fut in futures:
                     if not fut.done():
