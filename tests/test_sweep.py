@@ -52,7 +52,7 @@ def lgnhw(*args, timeout=1800):
 def sweep_json(*args) -> dict:
     res = lgnhw("sweep", *args, "--json", "-q")
     assert res.returncode == 0, res.stderr
-    assert res.stderr == ""
+    assert res.stderr == "", res.stderr
     return json.loads(res.stdout)
 
 
@@ -192,6 +192,7 @@ def test_unreachable_scheduler_exits_2_naming_it_within_the_timeout(tmp_path):
     took = time.monotonic() - t0
     assert_one_line_error(res, address, "cannot reach the Dask scheduler within 2 s")
     assert took < 2 + 20, took                 # the timeout plus interpreter and import time
+    assert not (tmp_path / "out").exists()    # nothing written
 
 
 def test_without_the_cluster_extra_sweep_names_it(monkeypatch, capsys, tmp_path):

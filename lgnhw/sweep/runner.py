@@ -74,7 +74,10 @@ def _default_workers(todo: int) -> int:
 @contextlib.contextmanager
 def _quiet_dask():
     """Keep distributed's own log lines (lost workers, closing comms) off the user's stderr."""
-    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+    import distributed  # noqa: F401  (its logging configuration first, so that it is overridden here)
+    names = [n for n in list(logging.root.manager.loggerDict)
+             if n.split(".")[0] in ("distributed", "tornado", "asyncio")]
+    loggers = [logging.getLogger(n) for n in sorted(set(names) | {"distributed", "tornado", "asyncio"})]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
@@ -168,7 +171,6 @@ def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None
         raise LgnhwError("empty sweep: no points")
     if len(set(points)) != len(points):
         raise LgnhwError("contradictory sweep: a point is listed twice")
-    store = Store(out_dir, "")
     rows: dict[Point, dict] = {}
     resumed: list[str] = []
     n_workers = where = None
@@ -177,6 +179,7 @@ def run_sweep(net, points: list[Point], out_dir, *, scheduler: str | None = None
         client = None
         if scheduler is not None:
             client, where = stack.enter_context(_client(scheduler, 0, connect_timeout))
+        store = Store(out_dir, "")
         gates_before = int(net.num_gates)
         if optimize:
             from ..passes import optimize as run_passes
