@@ -303,10 +303,8 @@ def cmd_sweep(args) -> int:
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         raise LgnhwError(f"{args.output}: exists and is not a folder")
     net, label = _load_or_default(args)
-    before = net.num_gates
-    net = _for_hardware(args, net)
     res = run_sweep(net, points, args.output, scheduler=args.scheduler, workers=args.workers,
-                    connect_timeout=args.connect_timeout, model_label=label, gates_before=before,
+                    connect_timeout=args.connect_timeout, model_label=label, optimize=not args.no_optimize,
                     toolchain=args.toolchain, target_mhz=args.freq, progress=args.progress)
     if args.json:
         print(json.dumps(res, sort_keys=True))
@@ -633,7 +631,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("sweep", cmd_sweep, "build every combination of boards x --pipeline-every x --seeds as Dask "
                                     "tasks (extra 'cluster'); Pareto front, best design per board, plots")
-    _model_or_default(p)
+    p.add_argument("model", nargs="?", metavar="MODEL",
+                   help="model file (default: the bundled lgnhw/data/digits.lgn), optimised once for all points")
+    p.add_argument("--wiring", metavar="FILE",
+                   help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
     p.add_argument("--board", required=True, nargs="+", metavar="BOARD", help="boards, see `lgnhw boards`")
     p.add_argument("--pipeline-every", required=True, nargs="+", type=PIPELINE_EVERY, metavar="K",
                    help="register ranks every K gate levels (0: combinational)")
