@@ -410,3 +410,62 @@ def test_bundled_model_two_seeds_two_k_on_the_up5k(tmp_path):
     assert by[(1, 1)]["logic_cells"] == by[(1, 2)]["logic_cells"]          # the seed moves only placement
     assert s["pareto"] and set(s["best"]) == {"ice40"}
     assert len(s["plots"]) == 4 and all(os.path.getsize(p) > 1000 for p in s["plots"])
+
+
+# -- failures without place and route (an in-process cluster, the build replaced) ----------
+
+@pytest.fixture
+def threads_cluster():
+    """A scheduler and 2 worker threads in this process (inproc://, no network): tasks see
+    this process's monkeypatches."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as c:
+        yield c.scheduler_address
+
+
+def _tiny():
+    return random_layered(8, [20, 10], 2, seed=1)
+
+
+def test_a_build_error_is_recorded_with_its_reason(threads_cluster, monkeypatch, tmp_path):
+    import lgnhw.build
+    from lgnhw.errors import ToolError
+    from lgnhw.sweep import run_sweep
+
+    def broken(net, board, **kw):
+        if kw["seed"] == 2:
+            raise ToolError(f"tool failure: nextpnr-ice40 failed (log: {kw['out_dir']}/top.tim)")
+        raise lgnhw.errors.BuildError("fit failure: design does not fit the iCEBreaker: ...")
+
+    monkeypatch.setattr(lgnhw.build, "build_board", broken)
+    s = run_sweep(_tiny(), grid(["ice40"], [1], [1, 2]), tmp_path, scheduler=threads_cluster)
+    (fit, tool) = s["points"]
+    assert (fit["status"], fit["kind"]) == ("no_fit", "fit") and "does not fit" in fit["reason"]
+    assert (tool["status"], tool["kind"]) == ("failed", "tool") and "<worker tmp>/build/top.tim" in tool["reason"]
+    assert s["counts"] == {"ok": 0, "no_fit": 1, "failed": 1, "lost": 0} and s["plots"] == []
+    again = run_sweep(_tiny(), grid(["ice40"], [1], [1, 2]), tmp_path, scheduler=threads_cluster)
+    assert again["resumed"] == ["ice40-k1-s1", "ice40-k1-s2"]          # verdicts are not run again
+
+
+def test_a_task_that_keeps_crashing_is_lost_and_run_again_on_resume(threads_cluster, monkeypatch, tmp_path):
+    import lgnhw.sweep.runner as runner
+    tries = tmp_path / "tries"            # the task is serialised: count its runs in a file
+
+    def crash(*args, **kw):
+        with open(tries, "a") as f:
+            f.write("x")
+        raise RuntimeError("worker-side bug")
+
+    def calls():
+        return len(tries.read_text()) if tries.exists() else 0
+
+    monkeypatch.setattr(runner, "build_point", crash)
+    s = runner.run_sweep(_tiny(), grid(["ice40"], [1], [1]), tmp_path / "sweep", scheduler=threads_cluster,
+                         retries=1)
+    (row,) = s["points"]
+    assert row["status"] == "lost" and row["reason"] == "RuntimeError: worker-side bug"
+    assert calls() == 2                                                   # the try and one retry
+    assert s["counts"]["lost"] == 1
+    again = runner.run_sweep(_tiny(), grid(["ice40"], [1], [1]), tmp_path / "sweep", scheduler=threads_cluster,
+                             retries=0)
+    assert again["resumed"] == [] and calls() == 3                        # lost points run again
