@@ -3,7 +3,7 @@
 Every command accepts ``--json`` and then prints exactly one JSON object on
 stdout; otherwise a human-readable table. Exit status as for ``diff`` and
 ``cmp``: 0 success, 1 a negative verdict (``equiv``: not equivalent; ``sim``,
-``infer``: mismatches against the golden model), 2 an error: errors from the
+``infer``: mismatches against the golden model; ``sweep``: points lost), 2 an error: errors from the
 LgnhwError family print one line on stderr (``lgnhw: error: <file>:
 <problem>``), and argparse's usage errors also exit 2.
 """
