@@ -3,7 +3,7 @@
 Every command accepts ``--json`` and then prints exactly one JSON object on
 stdout; otherwise a human-readable table. Exit status as for ``diff`` and
 ``cmp``: 0 success, 1 a negative verdict (``equiv``: not equivalent; ``sim``,
-``infer``: mismatches against the golden model), 2 an error: errors from the
+``infer``: mismatches against the golden model; ``sweep``: points lost), 2 an error: errors from the
 LgnhwError family print one line on stderr (``lgnhw: error: <file>:
 <problem>``), and argparse's usage errors also exit 2.
 """
@@ -293,6 +293,26 @@ def cmd_build(args) -> int:
                       optimize=not args.no_optimize, model_label=label, progress=args.progress)
     _emit_result(args, rep, report_table(rep))
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import grid, require_cluster, run_sweep, sweep_table
+    require_cluster()
+    points = grid(args.board, args.pipeline_every, args.seeds)
+    if args.scheduler is not None and args.workers is not None:
+        raise LgnhwError("--workers sizes the local cluster; with --scheduler the cluster's own "
+                         "workers run the points")
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise LgnhwError(f"{args.output}: exists and is not a folder")
+    net, label = _load_or_default(args)
+    res = run_sweep(net, points, args.output, scheduler=args.scheduler, workers=args.workers,
+                    connect_timeout=args.connect_timeout, model_label=label, optimize=not args.no_optimize,
+                    toolchain=args.toolchain, target_mhz=args.freq, progress=args.progress)
+    if args.json:
+        print(json.dumps(res, sort_keys=True))
+    else:
+        print("\n".join(sweep_table(res)))
+    return EXIT_VERDICT if res["counts"]["lost"] else 0
 
 
 def cmd_boards(args) -> int:
@@ -610,6 +630,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--self-test", action="store_true",
                    help="store test vectors + expected classes in block RAM; LEDs show pass/fail")
     _build_options(p, "out/build-BOARD")
+
+    p = command("sweep", cmd_sweep, "build every combination of boards x --pipeline-every x --seeds as Dask "
+                                    "tasks (extra 'cluster'); Pareto front, best design per board, plots")
+    p.add_argument("model", nargs="?", metavar="MODEL",
+                   help="model file (default: the bundled lgnhw/data/digits.lgn), optimised once for all points")
+    p.add_argument("--wiring", metavar="FILE",
+                   help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
+    p.add_argument("--board", required=True, nargs="+", metavar="BOARD", help="boards, see `lgnhw boards`")
+    p.add_argument("--pipeline-every", required=True, nargs="+", type=PIPELINE_EVERY, metavar="K",
+                   help="register ranks every K gate levels (0: combinational)")
+    p.add_argument("--seeds", required=True, nargs="+", type=SEED, metavar="S", help="nextpnr placement seeds")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler (tcp://host:port); default: a local cluster on 127.0.0.1")
+    p.add_argument("--workers", type=_int_in(1, 4096), metavar="N",
+                   help="local cluster size (default: one single-threaded worker per core, at most one per point)")
+    p.add_argument("--connect-timeout", type=_float_in(0, 3600), default=10.0, metavar="S",
+                   help="seconds to reach --scheduler before giving up (default 10)")
+    p.add_argument("--toolchain", default="yowasp", metavar="yowasp|native",
+                   help="the workers' tools: pip-installed YoWASP (default) or native from PATH")
+    p.add_argument("--freq", type=_float_in(0, 5000), metavar="MHZ",
+                   help="timing target for nextpnr (default: each board's)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="sweep folder: one sub-folder per point (bitstream, report.json, status.json); "
+                        "points already complete there are not run again")
+    _no_optimize_arg(p)
 
     p = command("boards", cmd_boards, "list the boards lgnhw can build for (--fits MODEL: those that hold it)")
     p.add_argument("--fits", metavar="MODEL",
