@@ -15,7 +15,8 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/lgnhw build --board ice40
 
 test: $(VENV)/.installed
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/pytest -n 2 -q -m "not slow"
 
 bench: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m slow
 	$(PY) benchmarks/run_all.py
