@@ -54,14 +54,16 @@ REFUSE_MARGIN = 1.10
 #: Measured correction factors per family (see the module docstring), fitted on
 #: one model only, ``benchmarks/models/digits4k.lgn`` at K=2 (yosys per-part and
 #: flattened counts); every other model in ``benchmarks/bench_fit.py`` checks them.
-#: ``gates``: synthesised gate-layer LUTs / cone-mapped LUTs, by K (1, 2, 3+);
+#: ``gates``: synthesised gate-layer LUTs / cone-mapped LUTs, by K (1, 2, 3+),
+#: re-fitted for ranks by LUT level on the bundled model (K=1, 2; HX8K, ULX3S,
+#: Arty) and digits4k (K=1, HX8K);
 #: ``pop_luts`` / ``pop_carries``: popcount LUTs / carry cells per adder bit;
 #: ``argmax_luts`` / ``argmax_ffs``: measured / structural argmax counts;
 #: ``flat`` / ``flat_ffs``: flattened counts / the sum of the parts (optimisation
 #: across parts); ``srl``: delay chains become shift registers in LUTs (Xilinx);
 #: ``shell_luts`` / ``shell_ffs``:
 #: the shell's fixed part.
-_LUT4 = {"gates": (1.0, 0.825, 0.825), "argmax_luts": 1.13, "argmax_ffs": 1.16, "flat": 0.93, "flat_ffs": 1.0}
+_LUT4 = {"gates": (0.835, 0.785, 0.785), "argmax_luts": 1.13, "argmax_ffs": 1.16, "flat": 0.93, "flat_ffs": 1.0}
 CALIBRATION = {
     # iCE40 keeps the counts' delay line in block RAM: its pointers cost argmax LUTs
     "ice40": {**_LUT4, "argmax_luts": 1.9, "shell_carries": 39, "pop_luts": 0.85, "pop_carries": 0.51,
@@ -70,10 +72,10 @@ CALIBRATION = {
              "shell_ffs": 75},
     "gowin": {**_LUT4, "shell_carries": 50, "pop_luts": 1.0, "pop_carries": 0.68, "shell_luts": 126,
               "shell_ffs": 75},
-    "xilinx": {"gates": (1.0, 0.825, 0.825), "pop_luts": 0.85, "pop_carries": 0.21, "argmax_luts": 1.13,
+    "xilinx": {"gates": (0.833, 0.72, 0.72), "pop_luts": 0.85, "pop_carries": 0.21, "argmax_luts": 1.13,
                "argmax_ffs": 1.16, "flat": 0.88, "flat_ffs": 1.0, "srl": True, "shell_carries": 15, "shell_luts": 82,
                "shell_ffs": 75},
-    "intel": {"gates": (1.0, 0.825, 0.825), "pop_luts": 1.0, "pop_carries": 0.0, "argmax_luts": 1.13,
+    "intel": {"gates": (0.835, 0.785, 0.785), "pop_luts": 1.0, "pop_carries": 0.0, "argmax_luts": 1.13,
               "argmax_ffs": 1.16, "flat": 0.93, "flat_ffs": 1.0, "shell_carries": 0, "shell_luts": 82,
               "shell_ffs": 75},
 }
