@@ -1,0 +1,7 @@
+"""``python -m lgnhw``: the ``lgnhw`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
