@@ -31,7 +31,7 @@ from ..netlist import Netlist
 from .liberty import Function, Library
 from .synth import Mapped
 
-__all__ = ["Activity", "simulate", "expected_payload", "pick_lanes"]
+__all__ = ["Activity", "Simulator", "simulate", "expected_payload", "pick_lanes"]
 
 
 @dataclass
@@ -93,6 +93,78 @@ class _Model:
             raise ToolError(str(err)) from None
 
 
+class Simulator:
+    """Clock-by-clock simulation of a mapped netlist, ``lanes`` independent copies side by
+    side: :meth:`settle` drives the inputs and evaluates the logic, :meth:`clock` is a
+    rising clock edge. ``vals[net]`` holds every net's value per lane."""
+
+    def __init__(self, m: Mapped, lib: Library, batches, lanes: int = 1):
+        self.m = m
+        self.models = models = {t: _Model(lib, t) for t in sorted(set(m.cell_type))}
+        self.vals = np.zeros((m.num_nets, lanes), dtype=bool)
+        self.vals[1] = True
+        # flip-flops by type: (type, pins -> nets, state per flip-flop and lane)
+        self.ffs = []
+        for t in sorted(models):
+            if models[t].ff is None:
+                continue
+            cells = [i for i, ct in enumerate(m.cell_type) if ct == t]
+            self.ffs.append((t, _gather(m, cells), np.zeros((len(cells), lanes), dtype=bool)))
+        # logic by level and type, with the nets of each pin gathered once
+        self.steps = []
+        for batch in batches:
+            by: dict = {}
+            for i in batch:
+                by.setdefault(m.cell_type[i], []).append(i)
+            for t in sorted(by):
+                pins = _gather(m, by[t])
+                outs = dict(models[t].outputs)
+                self.steps.append(({p: v for p, v in pins.items() if p not in outs},
+                                   [(pins[o], f) for o, f in models[t].outputs if o in pins]))
+
+    @property
+    def num_ffs(self) -> int:
+        return sum(state.shape[0] for _, _, state in self.ffs)
+
+    def settle(self, drive: dict) -> None:
+        """Flip-flop outputs from their state, inputs from ``drive`` (port -> (bits, lanes)
+        or a scalar), then the logic, level by level."""
+        vals = self.vals
+        for t, pins, state in self.ffs:
+            for o, f in self.models[t].outputs:
+                if o in pins:
+                    vals[pins[o]] = f({self.models[t].ff[0]: state})
+        for port, value in drive.items():
+            vals[np.array(self.m.inputs[port], dtype=np.int64)] = value
+        for ins, outs in self.steps:
+            env = {p: vals[v] for p, v in ins.items()}
+            for nets, f in outs:
+                vals[nets] = f(env)
+
+    def port(self, name: str) -> np.ndarray:
+        """An output (or input) port's bits, (width, lanes)."""
+        nets = self.m.outputs.get(name, self.m.inputs.get(name))
+        return self.vals[np.array(nets, dtype=np.int64)]
+
+    def clock(self) -> None:
+        """A rising edge: every flip-flop takes its next state."""
+        vals = self.vals
+        for t, pins, state in self.ffs:
+            st, nxt, clear, preset, clk = self.models[t].ff
+            env = {p: vals[v] for p, v in pins.items()}
+            env[st] = state
+            new = nxt(env)
+            if clear is not None:
+                new &= ~clear(env)
+            if preset is not None:
+                new |= preset(env)
+            state[:] = new
+
+
+def _gather(m: Mapped, cells) -> dict:
+    return {p: np.array([m.pins[i][p] for i in cells], dtype=np.int64) for p in m.pins[cells[0]]}
+
+
 def simulate(m: Mapped, lib: Library, net: Netlist, bits: np.ndarray, batches, *, latency: int,
              class_width: int, count_width: int, lanes: int | None = None, progress=None) -> Activity:
     """Simulate ``bits`` (N, inputs) through the mapped core (see the module docstring)."""
@@ -102,58 +174,19 @@ def simulate(m: Mapped, lib: Library, net: Netlist, bits: np.ndarray, batches, *
     if per * lanes != n:
         raise ToolError(f"{n} vectors do not split into {lanes} equal streams")
     expect = expected_payload(net, bits, class_width, count_width)
-    models = {t: _Model(lib, t) for t in sorted(set(m.cell_type))}
-    vals = np.zeros((m.num_nets, lanes), dtype=bool)
-    vals[1] = True
-    ports = m.inputs
-    payload_in = np.array(ports["i__payload"], dtype=np.int64)
-    out_payload = np.array(m.outputs["o__payload"], dtype=np.int64)
-    out_valid = m.outputs.get("o__valid", [0])[0]
-    # flip-flops by type: (cell indices, pins -> nets), their state
-    ffs = []
-    for t in sorted(models):
-        if models[t].ff is None:
-            continue
-        cells = [i for i, ct in enumerate(m.cell_type) if ct == t]
-        pins = {p: np.array([m.pins[i][p] for i in cells], dtype=np.int64) for p in m.pins[cells[0]]}
-        ffs.append((t, pins, np.zeros((len(cells), lanes), dtype=bool)))
-    # logic by level and type, with the nets of each pin gathered once
-    steps = []
-    for batch in batches:
-        by: dict = {}
-        for i in batch:
-            by.setdefault(m.cell_type[i], []).append(i)
-        for t in sorted(by):
-            cells = by[t]
-            pins = {p: np.array([m.pins[i][p] for i in cells], dtype=np.int64) for p in m.pins[cells[0]]}
-            outs = [(pins[o], f) for o, f in models[t].outputs if o in pins]
-            ins = {p: v for p, v in pins.items() if p not in dict(models[t].outputs)}
-            steps.append((ins, outs))
+    sim = Simulator(m, lib, batches, lanes)
+    fixed = {p: v for p, v in (("i__valid", True), ("rst", False)) if p in m.inputs}
     start = np.arange(lanes) * per
     toggles = np.zeros(m.num_nets, dtype=np.int64)
     prev = None
     checked = 0
     total = latency + per + 1
     for cyc in range(total):
-        for t, pins, state in ffs:
-            for o, f in models[t].outputs:
-                if o in pins:
-                    vals[pins[o]] = f({models[t].ff[0]: state})
-        vec = start + cyc % per
-        vals[payload_in] = bits[vec].T.astype(bool)
-        for name in ("i__valid",):
-            if name in ports:
-                vals[ports[name][0]] = True
-        if "rst" in ports:
-            vals[ports["rst"][0]] = False
-        for ins, outs in steps:
-            env = {p: vals[v] for p, v in ins.items()}
-            for nets, f in outs:
-                vals[nets] = f(env)
+        sim.settle({**fixed, "i__payload": bits[start + cyc % per].T.astype(bool)})
         # outputs of this clock: the result of the vector fed `latency` clocks ago
-        valid = vals[out_valid]
+        valid = sim.port("o__valid")[0] if "o__valid" in m.outputs else np.ones(lanes, dtype=bool)
         if cyc < latency:
-            if latency and valid.any():
+            if valid.any():
                 raise ToolError(f"the mapped core's o__valid rose after {cyc} clocks, "
                                 f"expected {latency}")
         elif cyc < latency + per:
@@ -161,36 +194,24 @@ def simulate(m: Mapped, lib: Library, net: Netlist, bits: np.ndarray, batches, *
                 raise ToolError(f"the mapped core's o__valid is low {latency} clocks after the "
                                 f"first vector (clock {cyc})")
             idx = start + (cyc - latency) % per
-            got = vals[out_payload].T
+            got = sim.port("o__payload").T
             bad = np.flatnonzero((got != expect[idx]).any(axis=1))
             if bad.size:
                 j = int(idx[bad[0]])
                 raise ToolError(f"the mapped netlist differs from the golden model on vector {j}: "
                                 f"output word {_word(got[bad[0]])}, expected {_word(expect[j])}")
             checked += lanes
-        if cyc > latency and prev is not None:
-            toggles += (vals != prev).sum(axis=1)
+        if prev is not None:
+            toggles += (sim.vals != prev).sum(axis=1)
         if cyc >= latency:
-            prev = vals.copy()
-        # clock edge
-        for t, pins, state in ffs:
-            st, nxt, clear, preset, clk = models[t].ff
-            env = {p: vals[v] for p, v in pins.items()}
-            env[st] = state
-            new = nxt(env)
-            if clear is not None:
-                new &= ~clear(env)
-            if preset is not None:
-                new |= preset(env)
-            state[:] = new
+            prev = sim.vals.copy()
+        sim.clock()
         if progress is not None and cyc % 256 == 255:
             progress(f"switching activity: clock {cyc + 1:,} of {total:,}")
     toggles[:2] = 0
-    for port in ("clk",):
-        if port in ports:
-            toggles[ports[port]] = 0
+    toggles[m.inputs.get("clk", [])] = 0
     window = lanes * per
-    return Activity(window, toggles, toggles / window, sum(p[2].shape[0] for p in ffs), checked)
+    return Activity(window, toggles, toggles / window, sim.num_ffs, checked)
 
 
 def _word(bits: np.ndarray) -> str:
