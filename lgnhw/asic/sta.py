@@ -137,6 +137,7 @@ def analyse(m: Mapped, lib: Library, batches=None) -> Timing:
                 arr[:, v] = 0.0
                 slew[:, v] = INPUT_SLEW_NS
     slew[:, :2] = INPUT_SLEW_NS
+    slew[:, m.inputs.get("clk", [])] = CLOCK_SLEW_NS
     ffs = [i for i in range(m.num_cells) if lib.cell(m.cell_type[i]).ff is not None]
     # launch: clock-to-Q
     for t, cells in _groups(m, ffs):

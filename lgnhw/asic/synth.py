@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import FormatError, ToolError
 from .liberty import Library
 
-__all__ = ["DONT_USE", "yosys_script", "Mapped", "read_mapped", "check_library", "PARTS"]
+__all__ = ["DONT_USE", "yosys_script", "equivalence_script", "Mapped", "read_mapped", "check_library", "PARTS"]
 
 #: Cells ``abc`` and ``dfflibmap`` must not use: low-power-flow isolation and
 #: level-shifter cells (whose functions look like plain AND/OR gates), probes,
@@ -52,6 +52,24 @@ def yosys_script(core: str, top: str, liberty: str, gates: str, mapped: str, sta
         f"tee -q -o {json.dumps(stat)} stat -liberty {lib} -json",
         f"write_json {json.dumps(mapped)}",
         f"write_verilog -noattr -noexpr {json.dumps(gates)}",
+    ]) + "\n"
+
+
+def equivalence_script(core: str, top: str, liberty: str, gates: str, depth: int) -> str:
+    """A yosys script proving the gate-level netlist equal to the core it was mapped from:
+    the cells become logic through yosys' own reading of the library's functions
+    (``read_liberty``, independent of :mod:`lgnhw.asic.liberty`), and a SAT bounded check
+    over ``depth`` clocks from all-zero registers compares every output. For a pipeline
+    without feedback, ``depth`` = latency + 2 covers every behaviour."""
+    lib = json.dumps(liberty)
+    return "\n".join([
+        f"read_verilog {json.dumps(core)}", f"hierarchy -top {top}", "proc", "opt_clean",
+        f"rename {top} gold", "design -stash gold",
+        f"read_liberty -ignore_miss_func {lib}", f"read_verilog {json.dumps(gates)}",
+        f"hierarchy -top {top}", "flatten", "opt_clean", f"rename {top} gate", "design -stash gate",
+        "design -copy-from gold -as gold gold", "design -copy-from gate -as gate gate",
+        "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter", "hierarchy -top miter",
+        f"sat -verify -seq {int(depth)} -set-init-zero -prove trigger 0 miter",
     ]) + "\n"
 
 
