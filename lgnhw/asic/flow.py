@@ -129,6 +129,11 @@ def run(net: Netlist, out_dir, *, bits: np.ndarray, liberty=None, pipeline_every
         "timing_model": ("NLDM cell delays and transitions at the driven pins' capacitance; no wires, "
                          f"ideal clock ({sta.CLOCK_SLEW_NS} ns transition), inputs at the clock edge "
                          f"({sta.INPUT_SLEW_NS} ns); fmax is an upper bound"),
+        "energy_model": ("per clock (one inference): 1/2 C V^2 per net toggle (C: the input pins "
+                         "driven, no wires), internal_power per pin toggle at the driving net's "
+                         "transition and the load from the timing pass (rise/fall and related pins "
+                         "averaged), every flip-flop's clock pin every clock, leakage x period; "
+                         "no glitches, no clock tree"),
         "leakage_uw": round(en["leakage_nw"] * 1e-3, 4),
         "clock_mhz": round(clock, 2),
         "meets_timing": bool(clock <= fmax * (1 + 1e-9)),
