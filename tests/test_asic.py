@@ -162,6 +162,12 @@ def test_liberty_units_are_normalised():
     ("library (x) { nom_voltage : 1 ; cell (a) { area : big ; } }", "area of cell a is not a number"),
     ("library (x) { nom_voltage : 1 ; }", "has no cells"),
     ("library (x) { cell (a) { area : 1 ; } }", "no supply voltage"),
+    ("library (x) {" + " g () {" * 5000 + " }" * 5001, "groups nested more than 64 deep"),
+    ("library (x) { nom_voltage : 1 ; cell (a) { area : nan ; } }", "area of cell a is not a number"),
+    ("library (x) { nom_voltage : 1 ; cell (a) { pin (A) { timing () { cell_rise (scalar) { "
+     'values ("inf") ; } } } } }', "not a list of finite numbers"),
+    ("library (x) { nom_voltage : 1 ; cell (a) { pin (A) { timing () { cell_rise (nope) { "
+     'index_1 ("1") ; values ("1") ; } } } } }', "template 'nope', which is not defined"),
 ])
 def test_liberty_errors_name_the_file(text, problem):
     with pytest.raises(FormatError) as err:

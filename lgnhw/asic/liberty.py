@@ -26,6 +26,9 @@ from ..errors import FormatError
 __all__ = ["Group", "parse", "Table", "Arc", "PowerTable", "Pin", "Cell", "Library",
            "load_library", "trim", "Function"]
 
+#: Deepest group nesting accepted (real libraries nest about 5 deep).
+MAX_DEPTH = 64
+
 _TOKEN = re.compile(r"""
     (?P<ws>(?:\s|\\\r?\n)+)
   | (?P<comment>/\*.*?\*/|//[^\n]*)
@@ -112,7 +115,9 @@ def parse(text: str, path=None) -> Group:
             k += 1
         return vals, expect(k, ")")
 
-    def body(group, k):
+    def body(group, k, depth=1):
+        if depth > MAX_DEPTH:
+            fail(k, f"groups nested more than {MAX_DEPTH} deep")
         while True:
             if k >= n:
                 fail(k, f"group {group.kind} is not closed")
@@ -137,7 +142,7 @@ def parse(text: str, path=None) -> Group:
                 vals, k = args_of(k)
                 if k < n and toks[k][0] == "{":
                     sub = Group(name, vals, line=start)
-                    k = body(sub, k + 1)
+                    k = body(sub, k + 1, depth + 1)
                     sub.span = (start, toks[k - 1][2] + 1)
                     group.groups.append(sub)
                 else:
@@ -159,9 +164,12 @@ def parse(text: str, path=None) -> Group:
 
 def _floats(values, path, what) -> np.ndarray:
     try:
-        return np.array([float(x) for v in values for x in v.replace(",", " ").split()], dtype=np.float64)
+        out = np.array([float(x) for v in values for x in v.replace(",", " ").split()], dtype=np.float64)
     except ValueError:
-        raise FormatError(path, f"{what() if callable(what) else what}: not a list of numbers") from None
+        out = None
+    if out is None or not np.isfinite(out).all():
+        raise FormatError(path, f"{what() if callable(what) else what}: not a list of finite numbers")
+    return out
 
 
 _ROLE = {"input_net_transition": "slew", "input_transition_time": "slew",
@@ -299,8 +307,11 @@ class Library:
         return self.cap_scale
 
     def summary(self) -> dict:
+        def num(x):
+            return None if not np.isfinite(x) else x
         return {"name": self.name, "file": self.path, "corner": self.corner,
-                "voltage_v": self.voltage, "temperature_c": self.temperature, "process": self.process}
+                "voltage_v": self.voltage, "temperature_c": num(self.temperature),
+                "process": num(self.process)}
 
 
 def _table(lib: Library, g: Group, scale: float) -> Table:
@@ -334,10 +345,13 @@ def _num(lib, g, key, default=0.0) -> float:
     if v is None:
         return default
     try:
-        return float(v)
+        x = float(v)
     except ValueError:
+        x = float("nan")
+    if not np.isfinite(x):
         raise FormatError(lib.path, f"line {lib.line(g)}: {key} of {g.kind} {g.name} is not a number "
-                                    f"({v!r})") from None
+                                    f"({v[:40]!r})")
+    return x
 
 
 def _cell(lib: Library, g: Group) -> Cell:
@@ -450,10 +464,15 @@ def load_library(path, text: str | None = None) -> Library:
 
 
 def _num_plain(path, value, key) -> float:
+    """A number of the library header; missing ones are NaN (``value`` "nan") and
+    are refused where they matter (the voltage), written as null otherwise."""
     try:
-        return float(value)
+        x = float(value)
     except ValueError:
-        raise FormatError(path, f"{key} is not a number ({value!r})") from None
+        x = float("inf")
+    if np.isinf(x):
+        raise FormatError(path, f"{key} is not a number ({value[:40]!r})")
+    return x
 
 
 def trim(lib: Library, cells, header: str = "") -> str:
