@@ -248,6 +248,7 @@ def test_static_timing_by_hand(tiny):
     assert t.fmax_mhz == pytest.approx(1e3 / 0.462)
     assert t.endpoint == "output o__payload"
     assert [p["cell"] for p in t.path] == ["DFF", "INV"]
+    assert [p["part"] for p in t.path] == ["argmax", "argmax"]     # unnamed nets: the output's part
 
 
 def test_setup_path_can_be_critical(tiny):
@@ -309,6 +310,7 @@ def test_mapped_netlist_equals_golden_model(tmp_path, model, k):
     assert rep["flip_flops"] == rep["cells_by_part"].get("registers", 0)
     assert (rep["flip_flops"] > 0) == (k > 0)
     assert rep["fmax_mhz"] > 0 and rep["energy_pj_per_inference"] > 0
+    assert set(rep["critical_path"]["parts"]) <= set(synth.PARTS) and rep["critical_path"]["parts"]
     # the yosys statistics agree on the area
     stat = json.loads((tmp_path / "stat.json").read_text())
     assert stat["design"]["area"] == pytest.approx(rep["area_um2"], abs=0.001)

@@ -125,7 +125,10 @@ def run(net: Netlist, out_dir, *, bits: np.ndarray, liberty=None, pipeline_every
         "registers_by_part": synth.register_parts(mapped, lib),
         "critical_path_ns": round(timing.period_ns, 4),
         "fmax_mhz": round(fmax, 2),
-        "critical_path": {"endpoint": timing.endpoint, "cells": len(timing.path), "path": timing.path},
+        "critical_path": {"endpoint": timing.endpoint, "cells": len(timing.path),
+                          "parts": [p for i, p in enumerate(x["part"] for x in timing.path)
+                                    if i == 0 or p != timing.path[i - 1]["part"]],
+                          "path": timing.path},
         "timing_model": ("NLDM cell delays and transitions at the driven pins' capacitance; no wires, "
                          f"ideal clock ({sta.CLOCK_SLEW_NS} ns transition), inputs at the clock edge "
                          f"({sta.INPUT_SLEW_NS} ns); fmax is an upper bound"),

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ToolError
 from .liberty import Library
-from .synth import Mapped, as_arrays
+from .synth import Mapped, as_arrays, net_part
 
 __all__ = ["Timing", "analyse", "CLOCK_SLEW_NS", "INPUT_SLEW_NS", "net_loads", "levelise", "levels"]
 
@@ -215,8 +215,13 @@ def analyse(m: Mapped, lib: Library, batches=None) -> Timing:
         seen.add(v)
         c = int(via[v])
         path.append({"net": _name(m, v), "cell": m.cell_type[c] if c >= 0 else "(input)",
-                     "arrival_ns": round(float(np.max(arr[:, v])), 4)})
+                     "arrival_ns": round(float(np.max(arr[:, v])), 4), "_net": v})
         v = int(pred[v]) if c >= 0 and lib.cell(m.cell_type[c]).ff is None else -1
+    # the part of each step: its net's RTL name, else (a net abc made) that of the next named one
+    part = "control" if endpoint.endswith("valid") else "argmax" if endpoint.startswith("output") else ""
+    for step in path:
+        part = net_part(m.net_names.get(step.pop("_net"), ())) or part
+        step["part"] = part
     path.reverse()
     worst_arr = np.max(arr, axis=0)
     period = worst if worst > 0 else float("nan")

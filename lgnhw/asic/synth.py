@@ -263,6 +263,15 @@ def _logic_part(names) -> str:
     return ""
 
 
+def net_part(names) -> str:
+    """The part of the core a net belongs to by its RTL names (register banks first), or ""."""
+    for name in names:
+        for rx, part in _REGISTER_NAME:
+            if rx.match(name):
+                return part
+    return _logic_part(names)
+
+
 _REGISTER_NAME = [(re.compile(rf"{prefix}(\d|\b|\[)"), part) for prefix, part in _PART_OF_REGISTER]
 
 
