@@ -6,11 +6,12 @@ typical process, 25 C, 1.8 V; Apache 2.0, see ``SKY130_LICENSE``) cut down to
 the header (units, operating conditions, table templates) and :data:`CELLS`,
 each cell copied verbatim. The cells are those ``abc -liberty`` and
 ``dfflibmap`` chose from the whole library (with :data:`lgnhw.asic.synth.DONT_USE`
-excluded) for the bundled digits model, the 4,000- and 48,000-gate digits
-models and a random layered network at K = 1 and 2, plus a buffer, an
-inverter and the tie cell in two sizes; on those models the subset gives
-the same cells as the whole library. ``benchmarks/make_sky130_subset.py``
-rebuilds the file from the full library with :func:`make_subset`.
+excluded) for the bundled digits model and digits4k at K = 1 and 2, plus
+``buf_1``, ``buf_2``, ``inv_2``, the tie cell ``conb_1`` and the ``_1`` size of
+``and2``, ``or2``, ``o21ai`` and ``a21boi`` (ABC picked their ``_0`` size); a
+random layered network mapped with the whole library uses none outside
+it. ``benchmarks/make_sky130_subset.py`` rebuilds the file from the full
+library with :func:`make_subset`.
 """
 
 from __future__ import annotations
