@@ -261,10 +261,10 @@ def cmd_emit(args) -> int:
     return 0
 
 
-def _model_or_default(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", metavar="MODEL",
-                   help="model file (default: the board's bundled model, see `lgnhw boards`: "
-                        "lgnhw/data/digits.lgn, or mnist.lgn on the larger boards)")
+def _model_or_default(p: argparse.ArgumentParser,
+                      default: str = "the board's bundled model, see `lgnhw boards`: "
+                                     "lgnhw/data/digits.lgn, or mnist.lgn on the larger boards") -> None:
+    p.add_argument("model", nargs="?", metavar="MODEL", help=f"model file (default: {default})")
     p.add_argument("--wiring", metavar="FILE",
                    help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
 
@@ -697,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("asic", cmd_asic, "synthesise the core to standard cells (yosys + a Liberty library): "
                                   "area, timing, leakage, and energy per inference from switching activity")
-    _model_or_default(p)
+    _model_or_default(p, "the bundled lgnhw/data/digits.lgn")
     p.add_argument("--liberty", metavar="FILE",
                    help="Liberty library, plain or .gz (default: the bundled SkyWater SKY130 "
                         "sky130_fd_sc_hd subset, tt corner, 25 C, 1.8 V)")
