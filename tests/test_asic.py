@@ -143,6 +143,13 @@ def test_liberty_reads_units_cells_pins_and_tables(tiny):
     assert dff.ff["next_state"] == "D" and dff.ff["clocked_on"] == "CLK"
 
 
+def test_liberty_pin_groups_may_name_several_pins():
+    text = TINY.replace("    pin (A) { direction : input ; capacitance : 0.01 ; }",
+                        "    pin (A, B) { direction : input ; capacitance : 0.01 ; }")
+    inv = load_library("two.lib", text).cell("INV")
+    assert [p.name for p in inv.inputs] == ["A", "B"] and inv.pins["B"].capacitance == 0.01
+
+
 def test_liberty_units_are_normalised():
     text = TINY.replace('time_unit : "1ns"', 'time_unit : "1ps"').replace(
         "capacitive_load_unit (1, pf)", "capacitive_load_unit (1, ff)").replace(

@@ -371,9 +371,10 @@ def _cell(lib: Library, g: Group) -> Cell:
             power.append(PowerTable(ip.attrs.get("related_pin", ""), ip.attrs.get("when", ""),
                                     None if rise is None else _table(lib, rise, lib.energy_scale),
                                     None if fall is None else _table(lib, fall, lib.energy_scale)))
-        pins[p.name] = Pin(p.name, p.attrs.get("direction", ""), _num(lib, p, "capacitance") * lib.cap_scale,
-                           p.attrs.get("function"), p.attrs.get("clock", "false") == "true",
-                           tuple(arcs), tuple(power))
+        for name in p.args:            # ``pin (A, B) { ... }`` declares several alike pins
+            pins[name] = Pin(name, p.attrs.get("direction", ""), _num(lib, p, "capacitance") * lib.cap_scale,
+                             p.attrs.get("function"), p.attrs.get("clock", "false") == "true",
+                             tuple(arcs), tuple(power))
     leak = g.attrs.get("cell_leakage_power")
     if leak is not None:
         leakage = _num(lib, g, "cell_leakage_power")
