@@ -316,6 +316,7 @@ def test_mapped_netlist_equals_golden_model(tmp_path, model, k):
     assert rep["area_um2"] == pytest.approx(sum(rep["area_by_part_um2"].values()), abs=0.01)
     assert rep["flip_flops"] == rep["cells_by_part"].get("registers", 0)
     assert (rep["flip_flops"] > 0) == (k > 0)
+    assert rep["logic_levels"] >= len(rep["critical_path"]["path"]) - 1   # launch + logic cells
     assert rep["fmax_mhz"] > 0 and rep["energy_pj_per_inference"] > 0
     assert set(rep["critical_path"]["parts"]) <= set(synth.PARTS) and rep["critical_path"]["parts"]
     # the yosys statistics agree on the area

@@ -123,6 +123,7 @@ def run(net: Netlist, out_dir, *, bits: np.ndarray, liberty=None, pipeline_every
         "area_by_part_um2": {p: round(area_by_part[p], 3) for p in synth.PARTS if p in area_by_part},
         "cells_by_part": {p: cells_by_part[p] for p in synth.PARTS if p in cells_by_part},
         "registers_by_part": synth.register_parts(mapped, lib),
+        "logic_levels": len(batches),
         "critical_path_ns": round(timing.period_ns, 4),
         "fmax_mhz": round(fmax, 2),
         "critical_path": {"endpoint": timing.endpoint, "cells": len(timing.path),
