@@ -11,6 +11,8 @@ One JSON line per point:
 * activity sensitivity on the bundled model (K = 1): constant inputs, the
   test split, random bits;
 * digits48k at K = 2: the flow's run time on a 48,000-gate model;
+* glitches: the same netlists with cell delays (an event-driven simulation
+  with inertial delays from the timing pass), against the cycle-based count;
 * the reference point: an int8 multiply-accumulate unit (8 x 8 multiplier,
   24-bit accumulator, registered operands) through the same synthesis,
   timing and energy model, checked against numpy, and a 64-32-10 int8 MLP
@@ -135,6 +137,133 @@ def mac_point(out, n=4096):
             "checked": "accumulator equals numpy after %d random MACs" % (n - 1)}
 
 
+def _event_toggles(m, lib, timing, states):
+    """Toggles per net when each clock's changes ripple through the logic with cell delays
+    (inertial: a pulse shorter than a cell's delay is swallowed), for consecutive settled
+    states ``states[i]`` (bool per net); also checks each clock settles where the
+    cycle-based simulation says. A glitch estimate, not part of ``lgnhw asic``."""
+    import heapq
+    out_pins = {t: [p.name for p in lib.cell(t).outputs] for t in set(m.cell_type)}
+    readers: dict = {}
+    comb = []
+    for i, t in enumerate(m.cell_type):
+        cell = lib.cell(t)
+        if cell.ff is not None:
+            continue
+        ins = [p.name for p in cell.inputs if p.name in m.pins[i]]
+        pin = cell.outputs[0]
+        out = m.pins[i][pin.name]
+        from lgnhw.asic.liberty import Function
+        f = Function(pin.function)
+        combos = np.arange(1 << len(ins))
+        table = f({n: ((combos >> k) & 1).astype(bool) for k, n in enumerate(ins)}) if ins else \
+            np.array([f({})], dtype=bool)
+        table = np.broadcast_to(table, combos.shape).tolist()
+        nets = [m.pins[i][n] for n in ins]
+        d = [float(np.mean([a.tables[k](slew=timing.slew[m.pins[i][a.related]], load=timing.load[out])
+                            for k in ("cell_rise", "cell_fall")])) for a in pin.arcs if a.related in ins]
+        c = len(comb)
+        comb.append((nets, out, table, float(np.mean(d)) if d else 0.0))
+        for n in nets:
+            readers.setdefault(n, []).append(c)
+    launch = np.where(np.isfinite(timing.arrival), timing.arrival, 0.0)
+    driven = {cell[1] for cell in comb}
+    toggles = np.zeros(m.num_nets, dtype=np.int64)
+    for prev, now in zip(states[:-1], states[1:]):
+        cur = prev.tolist()
+        pending: dict = {}
+        heap = []
+        seq = 0
+        for n in np.flatnonzero(prev != now).tolist():
+            if n not in driven:                        # inputs and flip-flop outputs
+                seq += 1
+                pending[n] = seq
+                heapq.heappush(heap, (launch[n], seq, n, bool(now[n])))
+        while heap:
+            t, token, n, v = heapq.heappop(heap)
+            if pending.get(n) != token:
+                continue
+            del pending[n]
+            if cur[n] == v:
+                continue
+            cur[n] = v
+            toggles[n] += 1
+            for c in readers.get(n, ()):
+                nets, out, table, delay = comb[c]
+                idx = 0
+                for k, x in enumerate(nets):
+                    idx |= cur[x] << k
+                new = table[idx]
+                p = pending.get(out)
+                target = (not cur[out]) if p is not None else cur[out]
+                if new == target:
+                    continue
+                if p is not None:                      # back to the old value before it fired
+                    del pending[out]
+                    continue
+                seq += 1
+                pending[out] = seq
+                heapq.heappush(heap, (t + delay, seq, out, new))
+        if cur != now.tolist():
+            raise SystemExit("event simulation did not settle where the cycle simulation did")
+    return toggles
+
+
+def glitch_point(out, name, k, n=450):
+    """Extra toggles and energy when cell delays are simulated (see _event_toggles)."""
+    from lgnhw.gateware.plan import Plan
+    lib = read_library()
+    if name == "mac8":
+        folder = out / "mac8"
+        if not (folder / "mapped.json").exists():
+            mac_point(out)
+        m = synth.read_mapped(folder / "mapped.json", "mac8", lib)
+        rng = np.random.default_rng(0)
+        drive = [{"a": ((v >> np.arange(8)) & 1).astype(bool)[:, None],
+                  "b": ((w >> np.arange(8)) & 1).astype(bool)[:, None]}
+                 for v, w in zip(rng.integers(-128, 128, n), rng.integers(-128, 128, n))]
+        warm = 3
+    else:
+        net = optimize(_net(name))[0]
+        bits = _activity(net, "test")[:n]
+        folder = out / f"{name}-k{k}-test"
+        if not (folder / "mapped.json").exists():
+            run(net, folder, bits=bits, pipeline_every=k)
+        m = synth.read_mapped(folder / "mapped.json", "lgn_core", lib)
+        lat = Plan.build(net, k).latency
+        drive = [{"i__payload": bits[c % n][:, None].astype(bool), "rst": False}
+                 for c in range(lat + n + 1)]
+        warm = lat
+    order, _ = sta.levelise(m, lib)
+    batches = sta.levels(m, order, lib)
+    timing = sta.analyse(m, lib, batches)
+    sim = Simulator(m, lib, batches, 1)
+    states = []
+    for c, d in enumerate(drive):
+        sim.settle(d)
+        if c >= warm:
+            states.append(sim.vals[:, 0].copy())
+        sim.clock()
+    states = np.array(states)
+    clk = m.inputs["clk"]
+    cycle = (states[1:] != states[:-1]).sum(axis=0)
+    cycle[clk] = 0
+    event = _event_toggles(m, lib, timing, states)
+    event[clk] = 0
+    steps = len(states) - 1
+    parts = ["x"] * m.num_cells
+    e0 = energy.energy(m, lib, timing, cycle / steps, parts, timing.fmax_mhz)
+    e1 = energy.energy(m, lib, timing, event / steps, parts, timing.fmax_mhz)
+    return {"point": f"glitch-{name}" + (f"-k{k}" if name != "mac8" else ""),
+            "toggles_cycle": int(cycle.sum()), "toggles_with_delays": int(event.sum()),
+            "extra_toggles": round(float(event.sum() / max(cycle.sum(), 1) - 1), 4),
+            "energy_pj_cycle": round(e0["total_pj"], 3), "energy_pj_with_delays": round(e1["total_pj"], 3),
+            "extra_energy": round(e1["total_pj"] / e0["total_pj"] - 1, 4),
+            "extra_dynamic_without_clock": round((e1["switching_pj"] + e1["internal_pj"])
+                                                 / (e0["switching_pj"] + e0["internal_pj"]) - 1, 4),
+            "clocks": steps}
+
+
 def mlp_point():
     """A 64-32-10 MLP on the same digits split, int8 weights and activations."""
     from sklearn.neural_network import MLPClassifier
@@ -164,6 +293,10 @@ POINTS = {
     "digits-k1-random": lambda out: model_point(out, "digits", 1, "random"),
     "digits48k-k2": lambda out: model_point(out, "digits48k", 2, "test"),
     "mac8": mac_point,
+    "glitch-digits-k1": lambda out: glitch_point(out, "digits", 1),
+    "glitch-digits-k2": lambda out: glitch_point(out, "digits", 2),
+    "glitch-digits4k-k2": lambda out: glitch_point(out, "digits4k", 2),
+    "glitch-mac8": lambda out: glitch_point(out, "mac8", 0, 2000),
     "mlp": lambda out: mlp_point(),
 }
 
