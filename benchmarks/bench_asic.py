@@ -33,6 +33,7 @@ import numpy as np
 from lgnhw.asic import energy, sta, synth
 from lgnhw.asic.activity import Simulator
 from lgnhw.asic.flow import read_library, run
+from lgnhw.asic.liberty import Function
 from lgnhw.build import load_model_or_default
 from lgnhw.build.run import run_step
 from lgnhw.datasets import load_digits_split
@@ -143,7 +144,6 @@ def _event_toggles(m, lib, timing, states):
     states ``states[i]`` (bool per net); also checks each clock settles where the
     cycle-based simulation says. A glitch estimate, not part of ``lgnhw asic``."""
     import heapq
-    out_pins = {t: [p.name for p in lib.cell(t).outputs] for t in set(m.cell_type)}
     readers: dict = {}
     comb = []
     for i, t in enumerate(m.cell_type):
@@ -153,7 +153,6 @@ def _event_toggles(m, lib, timing, states):
         ins = [p.name for p in cell.inputs if p.name in m.pins[i]]
         pin = cell.outputs[0]
         out = m.pins[i][pin.name]
-        from lgnhw.asic.liberty import Function
         f = Function(pin.function)
         combos = np.arange(1 << len(ins))
         table = f({n: ((combos >> k) & 1).astype(bool) for k, n in enumerate(ins)}) if ins else \
