@@ -1,3 +1,7 @@
+"""``python -m lgnhw``: the ``lgnhw`` command."""
+
+import sys
+
 from .cli import main
 
-raise SystemExit(main())
+sys.exit(main())

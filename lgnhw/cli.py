@@ -263,10 +263,10 @@ def cmd_emit(args) -> int:
     return 0
 
 
-def _model_or_default(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", metavar="MODEL",
-                   help="model file (default: the board's bundled model, see `lgnhw boards`: "
-                        "lgnhw/data/digits.lgn, or mnist.lgn on the larger boards)")
+def _model_or_default(p: argparse.ArgumentParser,
+                      default: str = "the board's bundled model, see `lgnhw boards`: "
+                                     "lgnhw/data/digits.lgn, or mnist.lgn on the larger boards") -> None:
+    p.add_argument("model", nargs="?", metavar="MODEL", help=f"model file (default: {default})")
     p.add_argument("--wiring", metavar="FILE",
                    help="wiring .npz for a difflogic state_dict (state_dict() does not hold LogicLayer.indices)")
 
@@ -501,6 +501,48 @@ def cmd_sim(args) -> int:
     return 0 if res["ok"] else EXIT_VERDICT
 
 
+def cmd_asic(args) -> int:
+    from .asic.flow import prove, read_library, run
+    net, label = _load_or_default(args)
+    args.inputs = args.activity
+    bits = _sim_bits(args, net)
+    lib = read_library(args.liberty)
+    out = args.output or "out/asic"
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as err:
+        raise LgnhwError(f"{out}: cannot create the output folder ({err.strerror or err})") from None
+    check_writable(os.path.join(out, "report.json"))
+    before = net.num_gates
+    net = _for_hardware(args, net)
+    source = (f"{args.activity} ({bits.shape[0]:,} vectors)" if args.activity
+              else f"{bits.shape[0]:,} random vectors (seed {args.seed})")
+    rep = run(net, out, bits=bits, liberty=lib, pipeline_every=args.pipeline_every,
+              clock_mhz=args.clock_mhz, activity_source=source, progress=args.progress)
+    rep = {**rep, "model": label, "gates_before": before, "optimized": not args.no_optimize}
+    if args.prove:
+        args.progress("proving the gate-level netlist equal to the core (yosys sat)")
+        rep["seconds"]["prove"] = round(prove(out, rep["latency_cycles"], progress=args.progress), 2)
+    rep["proven"] = bool(args.prove)
+    parts = ", ".join(f"{k} {v:,.0f}" for k, v in rep["area_by_part_um2"].items())
+    table = [("model", label), ("library", f"{rep['library']['name']} ({rep['library']['corner']})"),
+             ("gates", rep["gates"]), ("pipeline_every", rep["pipeline_every"]),
+             ("latency_cycles", rep["latency_cycles"]), ("cells", f"{rep['cells']:,} ({rep['flip_flops']:,} flip-flops)"),
+             ("area_um2", f"{rep['area_um2']:,.1f} ({parts})"),
+             ("critical_path_ns", f"{rep['critical_path_ns']} (no wires: fmax is an upper bound)"),
+             ("fmax_mhz", rep["fmax_mhz"]), ("leakage_uw", rep["leakage_uw"]),
+             ("activity", f"{source}: mapped netlist = golden model on all {rep['golden_checked']:,}"),
+             ("energy_pj_per_inference", rep["energy_pj_per_inference"]),
+             ("clock_mhz", rep["clock_mhz"] if rep["meets_timing"] else f"{rep['clock_mhz']} (above fmax!)"),
+             ("power_mw_at_clock", rep["power_mw_at_clock"]),
+             ("inferences_per_s", f"{rep['inferences_per_s']:,.0f}"),
+             ("proven", "equal to the core (yosys sat)" if args.prove else "no (--prove)"),
+             ("output", os.path.join(out, rep["outputs"]["netlist"])),
+             ("seconds", rep["seconds"]["total"])]
+    _emit_result(args, rep, table)
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -698,6 +740,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "cocotb, backpressure, bubbles (driven from Python every clock)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of --random vectors and random stalls")
     p.add_argument("--work-dir", metavar="DIR", help="keep the design, build and logs here (default: temporary)")
+    _no_optimize_arg(p)
+
+    p = command("asic", cmd_asic, "synthesise the core to standard cells (yosys + a Liberty library): "
+                                  "area, timing, leakage, and energy per inference from switching activity")
+    _model_or_default(p, "the bundled lgnhw/data/digits.lgn")
+    p.add_argument("--liberty", metavar="FILE",
+                   help="Liberty library, plain or .gz (default: the bundled SkyWater SKY130 "
+                        "sky130_fd_sc_hd subset, tt corner, 25 C, 1.8 V)")
+    p.add_argument("--pipeline-every", type=PIPELINE_EVERY, default=1, metavar="K",
+                   help="a register after every K logic levels (0: combinational)")
+    p.add_argument("--clock-mhz", type=_float_in(0, 100_000), metavar="F",
+                   help="clock for the power figures (default: the maximum clock)")
+    vec = p.add_mutually_exclusive_group()
+    vec.add_argument("--activity", metavar="X.npy",
+                     help="activity vectors: (N, inputs) 0/1 encoded bits, or (N, features) raw "
+                          "features for thermometer models, in the order they are fed")
+    vec.add_argument("--random", type=_int_in(1, 10**7), metavar="N",
+                     help="N seeded random input vectors (default 10000)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of --random vectors")
+    p.add_argument("--prove", action="store_true",
+                   help="also prove the gate-level netlist equal to the core with yosys (SAT; "
+                        "small designs)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: out/asic)")
     _no_optimize_arg(p)
 
     return parser
