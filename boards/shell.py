@@ -143,7 +143,8 @@ class ShellCore(wiring.Component):
     """
 
     def __init__(self, netlist: Netlist, *, divisor: int, pipeline_every: int = 1,
-                 self_test=None, timeout: int = 1_200_000, core=None, ram_delay: bool = True):
+                 self_test=None, timeout: int = 1_200_000, core=None, ram_delay: bool = True,
+                 lut_size: int = 4):
         try:
             self_test = self._check(netlist, divisor, self_test, timeout)
         except LgnhwError:
@@ -158,7 +159,8 @@ class ShellCore(wiring.Component):
         # ``core``: a stand-in with the same always-ready stream ports and a
         # ``latency`` attribute (benchmark baselines); default the LgnCore.
         self._core = core if core is not None else LgnCore(netlist, pipeline_every=pipeline_every,
-                                                           always_ready=True, ram_delay=ram_delay)
+                                                           always_ready=True, ram_delay=ram_delay,
+                                                           lut_size=lut_size)
         self._rx = UARTRx(divisor)
         self._tx = UARTTx(divisor)
         self.latency = self._core.latency
@@ -421,10 +423,12 @@ class BoardTop(Elaboratable):
     """
 
     def __init__(self, netlist: Netlist, *, clock_hz: float, baud: int = 115200,
-                 pipeline_every: int = 1, self_test=None, core=None, ram_delay: bool = True):
+                 pipeline_every: int = 1, self_test=None, core=None, ram_delay: bool = True,
+                 lut_size: int = 4):
         self.shell = ShellCore(netlist, divisor=uart_divisor(clock_hz, baud),
                                pipeline_every=pipeline_every, self_test=self_test,
-                               timeout=max(1, int(clock_hz // 10)), core=core, ram_delay=ram_delay)
+                               timeout=max(1, int(clock_hz // 10)), core=core, ram_delay=ram_delay,
+                               lut_size=lut_size)
         self.latency = self.shell.latency
 
     def elaborate(self, platform):

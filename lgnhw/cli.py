@@ -350,10 +350,10 @@ def _fitting_rows(args) -> list[dict]:
         return b.pipeline_every if args.pipeline_every is None else args.pipeline_every
 
     def plan_for(b):
-        k = k_of(b)
-        if k not in plans:
-            plans[k] = Plan.build(net, k)
-        return plans[k]
+        key = (k_of(b), b.dev.lut_inputs)
+        if key not in plans:
+            plans[key] = Plan.build(net, *key)
+        return plans[key]
 
     every = fit.predict_boards(plan_for)
     rows = []

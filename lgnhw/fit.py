@@ -305,7 +305,15 @@ def check_board(plan: Plan, board, *, self_test_vectors: int = 0) -> dict:
     res = predict(plan, board.dev, self_test_vectors=self_test_vectors)
     if fits(res, board.dev, REFUSE_MARGIN):
         return res
-    every = predict_boards(lambda b: plan, self_test_vectors)
+    plans = {plan.lut_size: plan}
+
+    def plan_for(b):     # ranks by the LUT levels of each board's fabric
+        k = b.dev.lut_inputs
+        if k not in plans:
+            plans[k] = Plan.build(plan.net, plan.pipeline_every, k)
+        return plans[k]
+
+    every = predict_boards(plan_for, self_test_vectors)
     names = [b.name for b, r in every if fits(r, b.dev)]
     hint = "boards that fit, smallest first: " + ", ".join(names) if names else too_big_for_all(every)
     raise BuildError(f"{_refusal(board, res, 'predicted')}; {hint}")

@@ -105,3 +105,15 @@ def test_one_stage_is_one_lut_at_k1(model):
     assert max(widths) <= 4
     # and the ranks sit by LUT level, not gate level: fewer stages than gate levels
     assert plan.gates.out_stage == plan.depth < net.depth
+
+
+def test_six_input_fabrics_get_fewer_or_equal_stages():
+    from lgnhw.gateware import LgnCore
+    net = random_layered(48, [200] * 9, 4, seed=21)
+    four, six = lut_levels(net, 4), lut_levels(net, 6)
+    assert np.all(six <= four) and six.max() < four.max()
+    core = LgnCore(net, pipeline_every=1, lut_size=6)
+    assert core.plan.lut_size == 6 and core.plan.depth == six.max()
+    lut4 = LgnCore(net, pipeline_every=1)
+    assert core.plan.gates.out_stage < lut4.plan.gates.out_stage
+    assert core.plan.gates.delays.sum() < lut4.plan.gates.delays.sum()

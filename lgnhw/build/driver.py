@@ -144,7 +144,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
     st = self_test_set(net) if self_test else None
 
     say("fit check")
-    plan = Plan.build(net, pipeline_every)
+    plan = Plan.build(net, pipeline_every, dev.lut_inputs)
     n_test = 0 if st is None else len(st[0])
     if check_fit and core is None:
         predicted = fit.check_board(plan, b, self_test_vectors=n_test)
@@ -154,7 +154,8 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
     say("elaborating the board shell and core (Amaranth)")
     from ..boards.shell import BoardTop
     top = BoardTop(net, clock_hz=b.clock_hz, baud=baud, pipeline_every=pipeline_every, self_test=st,
-                   core=None if core is None else core(net), ram_delay=dev.ram_delay)
+                   core=None if core is None else core(net), ram_delay=dev.ram_delay,
+                   lut_size=dev.lut_inputs)
     plat = b.platform()
     for fname, text in (files or {}).items():
         plat.add_file(fname, text)
@@ -275,7 +276,7 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 2,
     t_start = time.perf_counter()
     out, net, gates_before = _prepare(net, out_dir, optimize, say)
     say("elaborating the core (Amaranth)")
-    core = LgnCore(net, pipeline_every=pipeline_every, ram_delay=dev.ram_delay)
+    core = LgnCore(net, pipeline_every=pipeline_every, ram_delay=dev.ram_delay, lut_size=dev.lut_inputs)
     predicted = fit.predict(core.plan, dev, shell=False)
     with atomic_open(out / "core.il", "w") as f:
         f.write(rtlil.convert(core, name="core"))

@@ -10,6 +10,7 @@ from ..errors import LgnhwError
 from ..netlist import Netlist
 from .argmax import Argmax
 from .layers import GateNetwork
+from .lutdepth import DEFAULT_LUT_SIZE
 from .plan import Plan, check_pipeline_every
 from .popcount import Popcount
 
@@ -42,13 +43,16 @@ class LgnCore(wiring.Component):
     ``ram_delay``: the argmax's long delay line of the counts may go into
     block RAM (see :class:`~lgnhw.gateware.argmax.Argmax`).
 
+    ``lut_size``: the LUT inputs of the target fabric the ranks' LUT levels
+    are counted for (4: iCE40, ECP5, Gowin; 6: Xilinx, Intel).
+
     ``latency`` (attribute) = :func:`lgnhw.gateware.plan.latency`: cycles from
     an input transfer to its result on ``o`` (with ``o.ready`` high),
     ``S + 2 * ceil(log2 C)`` (``S``: the popcount end), 0 for K=0.
     """
 
     def __init__(self, netlist: Netlist, pipeline_every: int = 1, always_ready: bool = False, *,
-                 ram_delay: bool = True):
+                 ram_delay: bool = True, lut_size: int = DEFAULT_LUT_SIZE):
         try:
             if not isinstance(netlist, Netlist):
                 raise LgnhwError(f"netlist must be a Netlist, not {type(netlist).__name__}")
@@ -64,7 +68,7 @@ class LgnCore(wiring.Component):
         self.pipeline_every = pipeline_every
         self.always_ready = always_ready
         self.ram_delay = ram_delay
-        self.plan = Plan.build(netlist, pipeline_every)
+        self.plan = Plan.build(netlist, pipeline_every, lut_size)
         self.latency = self.plan.latency
         super().__init__({
             "i": In(stream.Signature(unsigned(netlist.num_inputs), always_ready=always_ready)),
