@@ -83,7 +83,6 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
 
 def cmd_inspect(args) -> int:
     from .formats import detect_format
-    from .gateware.lutdepth import lut_levels
     net = _load(args)
     result = {
         "format": detect_format(args.model),
@@ -92,7 +91,6 @@ def cmd_inspect(args) -> int:
         "classes": net.num_classes,
         "outputs": net.num_outputs,
         "depth": net.depth,
-        "lut4_depth": int(lut_levels(net).max(initial=0)),   # what --pipeline-every counts
         "tau": float(net.tau),
         "encoding": _encoding(net),
         "ops": net.op_counts(),

@@ -72,44 +72,59 @@ def lut_levels(net: Netlist, lut_size: int = DEFAULT_LUT_SIZE, max_cuts: int | N
     if p < 2:
         raise LgnhwError(f"max_cuts must be at least 2, not {max_cuts!r}")
     s, g0 = net.num_signals, net.first_gate
-    level = np.zeros(s + 1, dtype=np.int32)   # level[s]: of the padding leaf, 0
-    # cuts[sig, j]: the j-th cut's leaves (sorted, padded with s); j = 0 is the trivial cut
-    cuts = np.full((s, p, k), s, dtype=np.int32)
-    cuts[FIRST_INPUT:, 0, 0] = np.arange(FIRST_INPUT, s, dtype=np.int32)
-    used = np.zeros((s, p), dtype=bool)     # which cut slots hold a cut
-    used[:, 0] = True                       # constants: the empty cut
+    # per gate (memory grows with the gates, not the inputs): its level, and its
+    # cuts -- cuts[g, j] the leaves of the j-th cut (sorted signal ids, padded with
+    # s), j = 0 the trivial cut; used[g, j]: slot j holds a cut
+    level = np.zeros(net.num_gates, dtype=np.int32)
+    cuts = np.full((net.num_gates, p, k), s, dtype=np.int32)
+    used = np.zeros((net.num_gates, p), dtype=bool)
     op = net.op.astype(np.int64)
     a = np.where(ops.depends_on_a(op).astype(bool), net.a, 0).astype(np.int64)
     b = np.where(ops.depends_on_b(op).astype(bool), net.b, 0).astype(np.int64)
     step = max(1, _CHUNK_CANDIDATES // (p * p))
     for gates in net.level_groups:
         for lo in range(0, gates.size, step):
-            _map_chunk(gates[lo:lo + step], a, b, g0, k, p, cuts, used, level)
-    out = level[g0:s].copy()
+            _map_chunk(gates[lo:lo + step], a, b, g0, s, k, p, cuts, used, level)
+    out = level
     out.setflags(write=False)
     _CACHE.setdefault(net, {})[(k, p)] = out
     return out
 
 
-def _map_chunk(gates, a, b, g0, k, p, cuts, used, level) -> None:
-    """Cuts and levels of ``gates`` (indices into the gate arrays), whose operands are done.
+def _operand_cuts(x, g0, none, cuts, used):
+    """Cuts ``(m, p, k)`` and their used slots ``(m, p)`` of the signals ``x``: a gate's
+    stored ones; an input's trivial cut; a constant's empty cut."""
+    gate = x >= g0
+    leaves = cuts[np.where(gate, x - g0, 0)]
+    slots = used[np.where(gate, x - g0, 0)]
+    plain = ~gate
+    leaves[plain] = none
+    leaves[plain, 0, 0] = np.where(x[plain] >= FIRST_INPUT, x[plain], none)
+    slots[plain] = False
+    slots[plain, 0] = True
+    return leaves, slots
 
-    ``cuts`` pads with ``none = level.size - 1``, a signal id above every
-    real one whose ``level`` entry is 0."""
-    m, none = gates.size, level.size - 1
-    sig = g0 + gates
+
+def _map_chunk(gates, a, b, g0, none, k, p, cuts, used, level) -> None:
+    """Cuts and levels of ``gates`` (indices into the gate arrays), whose operands are
+    done; ``none`` (the number of signals) pads a cut."""
+    m = gates.size
+    ca, ua = _operand_cuts(a[gates], g0, none, cuts, used)
+    cb, ub = _operand_cuts(b[gates], g0, none, cuts, used)
     # every pair (cut of a, cut of b): the union of their leaves, sorted, duplicates dropped
     pairs = np.empty((m, p, p, 2 * k), dtype=cuts.dtype)
-    pairs[:, :, :, :k] = cuts[a[gates]][:, :, None, :]
-    pairs[:, :, :, k:] = cuts[b[gates]][:, None, :, :]
+    pairs[:, :, :, :k] = ca[:, :, None, :]
+    pairs[:, :, :, k:] = cb[:, None, :, :]
     pairs = pairs.reshape(m * p * p, 2 * k)
     pairs.sort(axis=1)
     pairs[:, 1:][pairs[:, 1:] == pairs[:, :-1]] = none
     pairs.sort(axis=1)
     leaves = pairs[:, :k]
     size = (leaves != none).sum(axis=1)
-    ok = (pairs[:, k] == none) & (used[a[gates]][:, :, None] & used[b[gates]][:, None, :]).reshape(-1)
-    depth = level[leaves].max(axis=1).astype(np.int64) + 1
+    ok = (pairs[:, k] == none) & (ua[:, :, None] & ub[:, None, :]).reshape(-1)
+    is_gate = (leaves >= g0) & (leaves != none)
+    leaf_level = np.where(is_gate, level[np.where(is_gate, leaves - g0, 0)], 0)
+    depth = leaf_level.max(axis=1).astype(np.int64) + 1
     # rank each gate's cuts by (depth, size), then a fingerprint of the leaves
     # (a deterministic tie-break; equal fingerprints are one cut kept once)
     key = np.where(ok, depth * (k + 1) + size, _INVALID).reshape(m, p * p)
@@ -127,11 +142,11 @@ def _map_chunk(gates, a, b, g0, k, p, cuts, used, level) -> None:
     keep &= slot < p
     row, col = np.nonzero(keep)
     pick = row * (p * p) + order[row, col]
-    level[sig] = low[:, 0] // (k + 1)         # every gate has a cut: its operands' trivial ones
+    level[gates] = low[:, 0] // (k + 1)       # every gate has a cut: its operands' trivial ones
     new = np.full((m, p, k), none, dtype=cuts.dtype)
-    new[:, 0, 0] = sig
+    new[:, 0, 0] = g0 + gates
     new[row, slot[row, col]] = leaves[pick]
-    cuts[sig] = new
-    used[sig] = False
-    used[sig, 0] = True
-    used[sig[row], slot[row, col]] = True
+    cuts[gates] = new
+    used[gates] = False
+    used[gates, 0] = True
+    used[gates[row], slot[row, col]] = True
