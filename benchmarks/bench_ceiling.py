@@ -65,6 +65,8 @@ PNR_PART = {
     "GW2A-18": ("--device", "GW2A-LV18PG256C8/I7", "--vopt", "family=GW2A-18C"),
     "GW5AST-138": ("--device", "GW5AST-LV138FPG676AC1/I0", "--vopt", "family=GW5AST-138C"),
 }
+#: nextpnr-himbaechel refuses unconstrained I/O: the Gowin runs take pins from a board's platform
+PIN_BOARD = {"GW1NR-9": "tang_nano_9k", "GW2A-18": "tang_primer_20k"}
 #: the devices measured by default (the boards' devices at the default size)
 MAIN = ("iCE40HX8K", "iCE40UP5K", "LFE5U-85F", "LFE5U-25F", "GW1NR-9", "GW2A-18")
 DESIGNS = ("lut4", "adder6")
@@ -166,6 +168,35 @@ def synthesise(out: Path, family: str, verilog: str, yosys: str) -> dict:
     return FLOWS[family].resources(rp.stat_cells(out / "top.stat.json"))
 
 
+def board_pins(board: str) -> list[str]:
+    """The board's pin names, the default clock's first: those of its platform's resources
+    (single-ended ones), then those of its connectors."""
+    from amaranth.build import Pins, Subsignal
+    from lgnhw.boards import catalog
+    plat = catalog.board(board).platform_class()
+
+    def walk(node):
+        for io in getattr(node, "ios", ()):
+            if isinstance(io, Pins):
+                yield from io.names
+            elif isinstance(io, Subsignal):
+                yield from walk(io)
+
+    clock = [r for r in plat.resources if r.name == plat.default_clk]
+    names = [n for r in clock + list(plat.resources) for n in walk(r)]
+    names += [n for c in plat.connectors for n in c.mapping.values()]
+    return [n for n in dict.fromkeys(names) if n != "-"]
+
+
+def write_cst(out: Path, board: str, width: int) -> None:
+    """``top.cst``: ``clk`` on the board's clock pin, ``din``/``dout`` on the next free pins."""
+    pins = board_pins(board)
+    ports = ["clk", *(f"{p}[{i}]" for p in ("din", "dout") for i in range(width))]
+    if len(pins) < len(ports):
+        raise LgnhwError(f"{board}: {len(pins)} pins for {len(ports)} ports")
+    (out / "top.cst").write_text("".join(f'IO_LOC "{p}" {n};\n' for p, n in zip(ports, pins)))
+
+
 def measure(dev_name: str, design: str, *, stages: int, width: int, words: int, seed: int,
             pnr_seed: int, out_root: Path, toolchain: str = "yowasp") -> dict:
     dev = lookup_device(dev_name)
@@ -176,7 +207,11 @@ def measure(dev_name: str, design: str, *, stages: int, width: int, words: int, 
     res = synthesise(out, dev.family, design_verilog(design, stages, width, words, seed), yosys)
     t_synth = time.perf_counter() - t0
     opts = flow.nextpnr_options(seed=pnr_seed, target=TARGET_MHZ).split()
-    argv = [pnr, *opts, *PNR_PART[dev.name], "--json", "top.json", "--log", "top.tim"]
+    part = PNR_PART[dev.name]
+    if dev.name in PIN_BOARD:
+        write_cst(out, PIN_BOARD[dev.name], width if design == "lut4" else words * ADDER_BITS)
+        part += ("--vopt", "cst=top.cst")
+    argv = [pnr, *opts, *part, "--json", "top.json", "--log", "top.tim"]
     t_pnr = run_step(f"place and route ({flow.pnr})", argv, out, out / "nextpnr.log", out / "top.tim")
     rep = rp.parse_nextpnr_report(out / "top.report.json")
     fmax = min(rep["fmax_mhz"].values()) if rep["fmax_mhz"] else None
@@ -185,7 +220,7 @@ def measure(dev_name: str, design: str, *, stages: int, width: int, words: int, 
             "width": width if design == "lut4" else words * ADDER_BITS, "seed": seed, "pnr_seed": pnr_seed,
             "fmax_mhz": fmax, **res, "logic_levels": cp.get("logic_levels"),
             "delay_ns": cp.get("delay_ns"), "routing_ns": cp.get("routing_ns"),
-            "nextpnr_args": " ".join([flow.pnr, *opts, *PNR_PART[dev.name]]),
+            "nextpnr_args": " ".join([flow.pnr, *opts, *part]),
             "synth_seconds": round(t_synth, 1), "pnr_seconds": round(t_pnr, 1)}
 
 
