@@ -65,8 +65,9 @@ PNR_PART = {
     "GW2A-18": ("--device", "GW2A-LV18PG256C8/I7", "--vopt", "family=GW2A-18C"),
     "GW5AST-138": ("--device", "GW5AST-LV138FPG676AC1/I0", "--vopt", "family=GW5AST-138C"),
 }
-#: nextpnr-himbaechel refuses unconstrained I/O: the Gowin runs take pins from a board's platform
-PIN_BOARD = {"GW1NR-9": "tang_nano_9k", "GW2A-18": "tang_primer_20k"}
+#: nextpnr-himbaechel refuses unconstrained I/O: the Gowin runs take pins from a board's platform,
+#: or (no board) from Apicula's chip database: (chip, package)
+PIN_BOARD = {"GW1NR-9": "tang_nano_9k", "GW2A-18": "tang_primer_20k", "GW5AST-138": ("GW5AST-138C", "FCPBGA676A")}
 #: the devices measured by default (the boards' devices at the default size)
 MAIN = ("iCE40HX8K", "iCE40UP5K", "LFE5U-85F", "LFE5U-25F", "GW1NR-9", "GW2A-18")
 DESIGNS = ("lut4", "adder6")
@@ -188,9 +189,21 @@ def board_pins(board: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != "-"]
 
 
-def write_cst(out: Path, board: str, width: int) -> None:
-    """``top.cst``: ``clk`` on the board's clock pin, ``din``/``dout`` on the next free pins."""
-    pins = board_pins(board)
+def chip_pins(chip: str, package: str) -> list[str]:
+    """Pins of a package in Apicula's chip database: a global clock input first, then the
+    plain I/O pins (no configuration, clock or PLL function)."""
+    from importlib.resources import files
+    from apycula import chipdb
+    pinout = chipdb.load_chipdb(str(files("apycula") / f"{chip}.msgpack.xz")).pinout[chip][package]
+    clock = [p for p, (_, fns) in pinout.items() if any(f.startswith("MGCLKT") for f in fns)][:1]
+    return clock + [p for p, (_, fns) in pinout.items() if not fns]
+
+
+def write_cst(out: Path, source, width: int) -> None:
+    """``top.cst``: ``clk`` on a clock pin, ``din``/``dout`` on the next free pins of ``source``
+    (a board, or a (chip, package) of Apicula's database)."""
+    pins = chip_pins(*source) if isinstance(source, tuple) else board_pins(source)
+    board = source
     ports = ["clk", *(f"{p}[{i}]" for p in ("din", "dout") for i in range(width))]
     if len(pins) < len(ports):
         raise LgnhwError(f"{board}: {len(pins)} pins for {len(ports)} ports")
