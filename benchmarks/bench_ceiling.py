@@ -1,8 +1,13 @@
 """The fabric's Fmax ceiling per device: register -> one LUT4 -> register, placed and routed.
 
-    python benchmarks/bench_ceiling.py                          # every device with an open flow
+    python benchmarks/bench_ceiling.py                          # the boards' devices (~25 min)
+    python benchmarks/bench_ceiling.py --devices all            # every stored device (~35 min)
     python benchmarks/bench_ceiling.py --devices iCE40HX8K --designs lut4
     python benchmarks/bench_ceiling.py --stages 20 --width 8    # a quick, smaller run
+
+Without ``--stages``, each device gets the stages its stored ceiling was measured with
+(300, fewer where 300 do not fit or place: :data:`lgnhw.devices.CEILINGS`), so a
+default run reproduces the stored figures.
 
 Two reference designs, both ``--stages`` pipeline stages deep with a register
 rank between stages (and one on the inputs):
@@ -239,9 +244,9 @@ def measure(dev_name: str, design: str, *, stages: int, width: int, words: int, 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--devices", nargs="+", default=list(MAIN), choices=list(PNR_PART))
+    ap.add_argument("--devices", nargs="+", default=list(MAIN), choices=[*PNR_PART, "all"])
     ap.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=DESIGNS)
-    ap.add_argument("--stages", type=int, default=300)
+    ap.add_argument("--stages", type=int, help="pipeline stages (default: as stored, else 300)")
     ap.add_argument("--width", type=int, default=8, help="registers per rank of the lut4 design")
     ap.add_argument("--words", type=int, default=2, help="6-bit words per rank of the adder6 design")
     ap.add_argument("--seed", type=int, default=1, help="RNG seed of the wiring and LUT functions")
@@ -250,10 +255,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=os.path.join(ROOT, "out", "bench_ceiling"))
     a = ap.parse_args(argv)
     status = 0
-    for dev_name in a.devices:
+    for dev_name in (list(PNR_PART) if "all" in a.devices else a.devices):
+        stored = lookup_device(dev_name).ceiling
         for design in a.designs:
+            stages = a.stages or (300 if stored is None else
+                                  stored.stages if design == "lut4" else stored.adder6_stages)
             try:
-                row = measure(dev_name, design, stages=a.stages, width=a.width, words=a.words,
+                row = measure(dev_name, design, stages=stages, width=a.width, words=a.words,
                               seed=a.seed, pnr_seed=a.pnr_seed, out_root=Path(a.out), toolchain=a.toolchain)
             except LgnhwError as err:
                 status = 1
