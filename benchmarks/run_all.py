@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                    # the self-contained ones (~5 min)
     python benchmarks/run_all.py --boards           # + board builds with YoWASP (~15-20 min)
     python benchmarks/run_all.py --fit              # + fit-check accuracy against synthesis (~30 min)
+    python benchmarks/run_all.py --ceiling          # + the fabric ceilings, every device (~35 min)
     python benchmarks/run_all.py --torchlogix       # + torchlogix side by side (needs a Python 3.12 venv)
 
 Each script prints its own JSON lines; the README's figures come from them.
@@ -32,6 +33,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", action="store_true", help="also bench_boards.py (YoWASP builds)")
     ap.add_argument("--fit", action="store_true", help="also bench_fit.py (yosys synthesis per point)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also bench_ceiling.py --devices all (one-LUT pipelines placed per device)")
     ap.add_argument("--torchlogix", action="store_true",
                     help="also bench_torchlogix.py (torchlogix in a Python >= 3.12 interpreter)")
     a = ap.parse_args()
@@ -40,6 +43,8 @@ def main() -> int:
         runs.append(("bench_boards.py", []))
     if a.fit:
         runs.append(("bench_fit.py", []))
+    if a.ceiling:
+        runs.append(("bench_ceiling.py", ["--devices", "all"]))
     if a.torchlogix:
         runs.append(("bench_torchlogix.py", []))
     for script, args in runs:
