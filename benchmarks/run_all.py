@@ -5,6 +5,7 @@
     python benchmarks/run_all.py --fit              # + fit-check accuracy against synthesis (~30 min)
     python benchmarks/run_all.py --asic             # + standard cells, timing and energy (~5-8 min)
     python benchmarks/run_all.py --soak             # + 10^6 vectors per design through cocotb (~15 min)
+    python benchmarks/run_all.py --ceiling          # + the fabric ceilings, every device (~35 min)
     python benchmarks/run_all.py --torchlogix       # + torchlogix side by side (needs a Python 3.12 venv)
 
 Each script prints its own JSON lines; the README's figures come from them.
@@ -37,6 +38,8 @@ def main() -> int:
     ap.add_argument("--asic", action="store_true", help="also bench_asic.py (lgnhw asic, SKY130)")
     ap.add_argument("--soak", action="store_true",
                     help="also bench_soak.py (10^6 vectors x 9 designs through cocotb, ~15 min)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also bench_ceiling.py --devices all (one-LUT pipelines placed per device)")
     ap.add_argument("--torchlogix", action="store_true",
                     help="also bench_torchlogix.py (torchlogix in a Python >= 3.12 interpreter)")
     a = ap.parse_args()
@@ -49,6 +52,8 @@ def main() -> int:
         runs.append(("bench_asic.py", []))
     if a.soak:
         runs.append(("bench_soak.py", []))
+    if a.ceiling:
+        runs.append(("bench_ceiling.py", ["--devices", "all"]))
     if a.torchlogix:
         runs.append(("bench_torchlogix.py", []))
     for script, args in runs:

@@ -47,7 +47,7 @@ from .model import self_test_set
 from .run import run_step
 from .vendor import Intel, Xilinx
 
-__all__ = ["FLOWS", "build_board", "estimate", "report_table"]
+__all__ = ["FLOWS", "build_board", "estimate", "report_table", "ceiling_fields"]
 
 #: family -> its flow
 FLOWS: dict[str, Flow] = {"ice40": ICE40(), "ecp5": ECP5(), "gowin": Gowin(), "xilinx": Xilinx(),
@@ -76,7 +76,22 @@ def _prepare(net: Netlist, out_dir, optimize: bool, say):
     return out, net, gates_before
 
 
+def ceiling_fields(device: str, fmax_mhz: dict) -> dict:
+    """The report's fabric-ceiling keys for ``device`` and the design's ``fmax_mhz``
+    (``{clock: MHz}``): ``fabric_ceiling_mhz`` (the measured one-LUT4 pipeline,
+    :data:`lgnhw.devices.CEILINGS`), ``adder6_ceiling_mhz``, ``ceiling_ratio`` (the
+    slowest clock's Fmax over the one-LUT ceiling) and ``fabric_ceiling`` (how it was
+    measured); ``None`` where the device has no ceiling or the design no Fmax."""
+    c = lookup_device(device).ceiling
+    slowest = min(fmax_mhz.values()) if fmax_mhz else None
+    return {"fabric_ceiling_mhz": c and c.lut4_mhz, "adder6_ceiling_mhz": c and c.adder6_mhz,
+            "ceiling_ratio": round(slowest / c.lut4_mhz, 3) if c and slowest else None,
+            "fabric_ceiling": c and c.summary()}
+
+
 def _write_report(out: Path, result: dict) -> dict:
+    """Add the fabric-ceiling keys (:func:`ceiling_fields`) and write ``OUT/report.json``."""
+    result.update(ceiling_fields(result["device"], result["fmax_mhz"]))
     with atomic_open(out / "report.json", "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -328,6 +343,17 @@ def estimate(net: Netlist, device: str, *, out_dir, pipeline_every: int = 2,
     return _write_report(out, result)
 
 
+def _ceiling_row(rep: dict) -> str:
+    ceiling = rep.get("fabric_ceiling_mhz")
+    if not ceiling:
+        return "none measured (no open place and route for this family)"
+    text = f"{ceiling:.1f} MHz one LUT4 per stage"
+    if rep.get("adder6_ceiling_mhz"):
+        text += f", {rep['adder6_ceiling_mhz']:.1f} MHz 6-bit adder"
+    ratio = rep.get("ceiling_ratio")
+    return text + (f"; this design: {ratio:.2f} of it" if ratio is not None else "; no Fmax (no place and route)")
+
+
 def report_table(rep: dict) -> list[tuple[str, object]]:
     """Human-readable rows of a build or estimate report."""
     rows = [("board", rep.get("board") or "-"), ("device", f"{rep['device']} ({rep.get('family', '')})")]
@@ -348,6 +374,7 @@ def report_table(rep: dict) -> list[tuple[str, object]]:
         tgt = rep.get("target_mhz")
         verdict = "" if tgt is None else (" (meets " if f >= tgt else " (misses ") + f"{tgt:g} MHz target)"
         rows.append((f"fmax {clk}", f"{f:.1f} MHz{verdict}"))
+    rows.append(("fabric ceiling", _ceiling_row(rep)))
     rows.append(("latency", f"{rep['latency_cycles']} cycles (pipeline_every {rep['pipeline_every']})"))
     if rep.get("throughput_per_s"):
         rows.append(("throughput", f"{rep['throughput_per_s'] / 1e6:.1f} M classifications/s"))
