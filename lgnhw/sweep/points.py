@@ -40,7 +40,7 @@ REPORT_KEYS = ("board", "device", "family", "package", "model", "luts", "ffs", "
                "timing_met", "latency_cycles", "throughput_per_s", "gates_before", "gates_after",
                "pipeline_every", "self_test", "fits", "estimate", "predicted", "bitstream", "breakdown",
                "breakdown_error", "critical_path", "toolchain", "seed", "tool_seconds", "build_seconds",
-               "out_dir", "logs")
+               "out_dir", "logs", "fabric_ceiling_mhz", "adder6_ceiling_mhz", "ceiling_ratio", "fabric_ceiling")
 
 #: ok: built (timing met or not: see ``timing_met``); no_fit: refused or failed for size;
 #: failed: the build stopped with an lgnhw error (a tool failure, ...); lost: no result

@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 import uuid
+import warnings
 import zlib
 from pathlib import Path
 
@@ -117,8 +118,12 @@ def _client(scheduler: str | None, workers: int, connect_timeout: float):
         with client:
             yield client, f"{scheduler}"
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.CRITICAL)
+    with warnings.catch_warnings():
+        # without a dashboard the scheduler still serves its HTTP routes, on 8787 by
+        # default; another cluster on the machine holding it only moves them elsewhere
+        warnings.filterwarnings("ignore", message="Port 8787 is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client, f"local ({workers} workers)"
 
