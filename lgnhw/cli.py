@@ -339,21 +339,13 @@ def cmd_boards(args) -> int:
 def _fitting_rows(args) -> list[dict]:
     """Boards that hold the model, smallest first, each with its prediction; one-line error if none."""
     from . import fit
-    from .gateware.plan import Plan
     from .passes import optimize
     net, _ = optimize(_load_plain(args.fits))
-    plans = {}
 
     def k_of(b):
         return b.pipeline_every if args.pipeline_every is None else args.pipeline_every
 
-    def plan_for(b):
-        key = (k_of(b), b.dev.lut_inputs)
-        if key not in plans:
-            plans[key] = Plan.build(net, *key)
-        return plans[key]
-
-    every = fit.predict_boards(plan_for)
+    every = fit.predict_boards(fit.board_plans(net, k_of))
     rows = []
     for b, res in every:
         if fit.fits(res, b.dev):

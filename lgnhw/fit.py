@@ -42,7 +42,7 @@ from .errors import BuildError
 from .gateware.plan import Plan
 from .netlist import FIRST_INPUT
 
-__all__ = ["predict", "predict_boards", "shares", "check_board", "require_measured_fit",
+__all__ = ["predict", "predict_boards", "board_plans", "shares", "check_board", "require_measured_fit",
            "too_big_for_all", "fits", "suggestion", "cone_luts",
            "CALIBRATION", "REFUSE_MARGIN"]
 
@@ -256,6 +256,20 @@ def fits(res: dict, dev: Device, margin: float = 1.0) -> bool:
     return all(s <= margin for s in shares(res, dev).values())
 
 
+def board_plans(net, k_of, known: Plan | None = None):
+    """``plan_for(board)`` for :func:`predict_boards`: ``net``'s plan at the board's
+    K (``k_of(board)``) with ranks by the LUT levels of the board's fabric, each
+    (K, LUT size) built once; ``known``: a plan already built."""
+    plans = {} if known is None else {(known.pipeline_every, known.lut_size): known}
+
+    def plan_for(b):
+        key = (k_of(b), b.dev.lut_inputs)
+        if key not in plans:
+            plans[key] = Plan.build(net, *key)
+        return plans[key]
+    return plan_for
+
+
 def predict_boards(plan_for, self_test_vectors: int = 0) -> list[tuple]:
     """``[(board, prediction)]`` for every board, smallest device first; ``plan_for(board)``
     gives the design's plan on that board. Boards whose device is predicted the same way
@@ -305,14 +319,7 @@ def check_board(plan: Plan, board, *, self_test_vectors: int = 0) -> dict:
     res = predict(plan, board.dev, self_test_vectors=self_test_vectors)
     if fits(res, board.dev, REFUSE_MARGIN):
         return res
-    plans = {plan.lut_size: plan}
-
-    def plan_for(b):     # ranks by the LUT levels of each board's fabric
-        k = b.dev.lut_inputs
-        if k not in plans:
-            plans[k] = Plan.build(plan.net, plan.pipeline_every, k)
-        return plans[k]
-
+    plan_for = board_plans(plan.net, lambda b: plan.pipeline_every, known=plan)
     every = predict_boards(plan_for, self_test_vectors)
     names = [b.name for b, r in every if fits(r, b.dev)]
     hint = "boards that fit, smallest first: " + ", ".join(names) if names else too_big_for_all(every)

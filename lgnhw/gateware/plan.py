@@ -130,6 +130,21 @@ def level_stage(levels, k: int, phase: int):
     return np.maximum(0, (lv - 1 + phase) // k)
 
 
+def lut_depth(net: Netlist, lut_size: int = DEFAULT_LUT_SIZE) -> int:
+    """``D``: the deepest LUT level of the gate network (0 without gates)."""
+    return int(lut_levels(net, lut_size).max(initial=0))
+
+
+def signal_stages(net: Netlist, k: int, phase: int, lut_size: int = DEFAULT_LUT_SIZE) -> np.ndarray:
+    """Stage in which each signal is made: gates by their LUT level (see the module
+    docstring), constants and inputs 0."""
+    lv = np.zeros(net.num_signals, dtype=np.int64)
+    lv[net.first_gate:] = lut_levels(net, lut_size)
+    stage = level_stage(lv, k, phase)
+    stage[:net.first_gate] = 0
+    return stage
+
+
 def count_width(net: Netlist) -> int:
     """NW: bits per class count (contract: group_size + max(bias))."""
     return max(1, int(net.group_size + int(net.bias.max(initial=0))).bit_length())
@@ -506,13 +521,9 @@ class GateSchedule:
         (default: every output at ``out_stage``). Ranks are placed by the
         gates' LUT levels for ``lut_size``-input LUTs (:func:`lut_levels`)."""
         k = check_pipeline_every(pipeline_every)
-        levels = lut_levels(net, lut_size)
-        depth = int(levels.max(initial=0))
+        depth = lut_depth(net, lut_size)
         phase = ((-depth) % k if k else 0) if phase is None else int(phase)
-        lv = np.zeros(net.num_signals, dtype=np.int64)
-        lv[net.first_gate:] = levels
-        stage = level_stage(lv, k, phase)
-        stage[:net.first_gate] = 0
+        stage = signal_stages(net, k, phase, lut_size)
         last = stage.copy()
         gate_stage = stage[net.first_gate:]
         op = net.op.astype(np.int64)
@@ -580,15 +591,11 @@ class Plan:
         if net.num_inputs < 1:
             raise LgnhwError("the netlist has no inputs; a hardware core needs at least one input bit")
         leaves, const = class_leaves(net)
-        levels = lut_levels(net, lut_size)
-        d = int(levels.max(initial=0))
+        d = lut_depth(net, lut_size)
         kk = max(k, 1)  # K = 0 uses the K = 1 tree shapes, then drops every register
         phase = (-d) % kk
-        lv = np.zeros(net.num_signals, dtype=np.int64)
-        lv[net.first_gate:] = levels
-        gstage = level_stage(lv, kk, phase)
-        gstage[:net.first_gate] = 0
-        is_gate = lv > 0
+        gstage = signal_stages(net, kk, phase, lut_size)
+        is_gate = np.arange(net.num_signals) >= net.first_gate
         ready = np.where(is_gate, gstage + 1, 0)
         fuse = np.where(is_gate & _operands_registered(net, gstage), gstage, -1)
         trees = []
