@@ -237,6 +237,18 @@ class Netlist:
         bounds = np.cumsum(np.bincount(lv, minlength=depth + 1)).tolist()
         return [order[bounds[d - 1]:bounds[d]] for d in range(1, depth + 1)]
 
+    @cached_property
+    def operands_read(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per gate: whether its op reads operand ``a`` and operand ``b``, two read-only
+        bool arrays (G,). An operand the op ignores (``A``, ``NOT B``, the constants)
+        is no wire of the circuit: nothing schedules, delays or maps it."""
+        from .ops import depends_on_a, depends_on_b
+        op = self.op.astype(np.int64)
+        out = depends_on_a(op).astype(bool), depends_on_b(op).astype(bool)
+        for mask in out:
+            mask.setflags(write=False)
+        return out
+
     def _seed_levels(self, levels) -> "Netlist":
         """Record gate depths a pass already knows (see :mod:`lgnhw.passes.rewrite`),
         sparing their recomputation; returns ``self``. ``check()`` verifies them."""

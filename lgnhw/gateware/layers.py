@@ -6,7 +6,6 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .. import ops as op_table
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 from .delays import Delays
@@ -86,8 +85,7 @@ class GateNetwork(wiring.Component):
         for j in range(net.num_inputs):
             make(FIRST_INPUT + j, self.x[j], f"in{j}")
         ops, aa, bb = net.op.tolist(), net.a.tolist(), net.b.tolist()
-        reads_a = op_table.depends_on_a(net.op.astype(int)).astype(bool).tolist()
-        reads_b = op_table.depends_on_b(net.op.astype(int)).astype(bool).tolist()
+        reads_a, reads_b = (mask.tolist() for mask in net.operands_read)
         unread = Const(0, 1)    # an operand the op ignores is not scheduled (no delay copies)
         for g in range(net.num_gates):
             sig = net.first_gate + g

@@ -30,7 +30,6 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from .. import ops
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 
@@ -78,9 +77,9 @@ def lut_levels(net: Netlist, lut_size: int = DEFAULT_LUT_SIZE, max_cuts: int | N
     level = np.zeros(net.num_gates, dtype=np.int32)
     cuts = np.full((net.num_gates, p, k), s, dtype=np.int32)
     used = np.zeros((net.num_gates, p), dtype=bool)
-    op = net.op.astype(np.int64)
-    a = np.where(ops.depends_on_a(op).astype(bool), net.a, 0).astype(np.int64)
-    b = np.where(ops.depends_on_b(op).astype(bool), net.b, 0).astype(np.int64)
+    reads_a, reads_b = net.operands_read
+    a = np.where(reads_a, net.a, 0).astype(np.int64)
+    b = np.where(reads_b, net.b, 0).astype(np.int64)
     step = max(1, _CHUNK_CANDIDATES // (p * p))
     for gates in net.level_groups:
         for lo in range(0, gates.size, step):

@@ -98,7 +98,6 @@ from operator import add as add_int
 
 import numpy as np
 
-from .. import ops
 from ..errors import LgnhwError
 from ..netlist import FIRST_INPUT, Netlist
 from .lutdepth import DEFAULT_LUT_SIZE, lut_levels
@@ -482,9 +481,9 @@ def unread_signals(net: Netlist, taps=None) -> np.ndarray:
     ``unused``); the Amaranth network does so with its unread inputs (yosys
     drops the gates nothing reads, the inputs are ports)."""
     read = np.zeros(net.num_signals, dtype=bool)
-    op = net.op.astype(np.int64)
-    read[net.a[ops.depends_on_a(op).astype(bool)]] = True
-    read[net.b[ops.depends_on_b(op).astype(bool)]] = True
+    reads_a, reads_b = net.operands_read
+    read[net.a[reads_a]] = True
+    read[net.b[reads_b]] = True
     read[net.outputs if taps is None else np.asarray(taps, dtype=np.int64)] = True
     return np.flatnonzero(~read[FIRST_INPUT:]) + FIRST_INPUT
 
@@ -526,10 +525,8 @@ class GateSchedule:
         stage = signal_stages(net, k, phase, lut_size)
         last = stage.copy()
         gate_stage = stage[net.first_gate:]
-        op = net.op.astype(np.int64)
-        for operand, used in ((net.a, ops.depends_on_a(op)), (net.b, ops.depends_on_b(op))):
-            used = used.astype(bool)        # an operand the op ignores is not read, not delayed
-            np.maximum.at(last, operand[used], gate_stage[used])
+        for operand, used in zip((net.a, net.b), net.operands_read):
+            np.maximum.at(last, operand[used], gate_stage[used])     # ignored operands: not delayed
         out_stage = num_ranks(depth, k, phase)
         if reads is None:
             last[net.outputs] = np.maximum(last[net.outputs], out_stage)
@@ -621,11 +618,10 @@ def _operands_registered(net: Netlist, stage: np.ndarray) -> np.ndarray:
     a popcount adder can absorb (see ``fuse_at`` of :func:`adder_tree`)."""
     out = np.zeros(net.num_signals, dtype=bool)
     g = net.first_gate + np.arange(net.num_gates)
-    op = net.op.astype(np.int64)
     ok = np.ones(net.num_gates, dtype=bool)
-    for operand, used in ((net.a, ops.depends_on_a(op)), (net.b, ops.depends_on_b(op))):
+    for operand, used in zip((net.a, net.b), net.operands_read):
         x = operand.astype(np.int64)
-        ok &= ~used.astype(bool) | (x < net.first_gate) | (stage[x] < stage[g])
+        ok &= ~used | (x < net.first_gate) | (stage[x] < stage[g])
     out[g] = ok
     return out
 
