@@ -253,37 +253,49 @@ class ShellCore(wiring.Component):
         last = Signal(reset_less=True)
         info_req = Signal()
         dropped = Signal()
-        frame = Cat(shift[8:], byte)
-        writing = Signal()          # an input byte goes into `shift` this clock
+        # A byte goes into `shift` the clock after the frame FSM takes it: the
+        # enable of the wide register is then a flip-flop (`writing`), not a
+        # decode of the FSM; on iCE40 it drives a global buffer straight away.
+        writing = Signal()          # registered: an input byte goes into `shift` this clock
+        w_byte = Signal(8, reset_less=True)
+        w_last = Signal(reset_less=True)    # ... and it is the frame's last one
         uart_fire = Signal()        # registered: the UART frame in `shift` enters the core
+        m.d.sync += writing.eq(0)
         with m.If(uart_fire):
             m.d.sync += in_valid.eq(0)
-        with m.FSM(name="frame") as frame_fsm:
-            with m.State("IDLE"):
-                with m.If(got & ~st_run):
-                    with m.If(is_cls):
-                        m.d.sync += [count.eq(0), last.eq(nin == 1), silent.eq(0)]
-                        m.next = "LOAD"
-                    with m.Elif(is_info):
-                        m.d.sync += info_req.eq(1)
-                    if n_test:
-                        with m.Elif(is_st):
-                            m.d.sync += st_request.eq(1)
-            with m.State("LOAD"):
-                with m.If(got):
-                    m.d.sync += [shift.eq(frame), count.eq(count + 1), last.eq(count == nin - 2),
-                                 silent.eq(0)]
-                    with m.If(in_valid & ~uart_fire):
-                        # the previous frame never got into the core: it is lost
-                        m.d.sync += dropped.eq(1)
-                    # (a frame firing this clock enters the core before the write)
-                    m.d.sync += in_valid.eq(last)
-                    with m.If(last):
-                        m.next = "IDLE"
-                with m.Elif(silent == 15):
-                    m.next = "IDLE"
-                with m.Elif(tick):
-                    m.d.sync += silent.eq(silent + 1)
+        with m.If(writing):
+            m.d.sync += shift.eq(Cat(shift[8:], w_byte))
+            with m.If(in_valid & ~uart_fire):
+                # the previous frame never got into the core: it is lost
+                m.d.sync += dropped.eq(1)
+            # (a frame firing this clock enters the core before the write)
+            m.d.sync += in_valid.eq(w_last)
+        # `loading`: inside a classify frame. `silent` counts prescaler ticks
+        # since its last byte (reset by every byte and outside frames, so it is
+        # one carry chain with one reset); `timed_out` is registered.
+        loading = Signal()
+        timed_out = Signal()
+        with m.If(got | ~loading):
+            m.d.sync += silent.eq(0)
+        with m.Else():
+            m.d.sync += silent.eq(silent + tick)
+        m.d.sync += timed_out.eq(loading & ~got & (silent == 15))
+        with m.If(~loading):
+            with m.If(got & ~st_run):
+                with m.If(is_cls):
+                    m.d.sync += [count.eq(0), last.eq(nin == 1), loading.eq(1)]
+                with m.Elif(is_info):
+                    m.d.sync += info_req.eq(1)
+                if n_test:
+                    with m.Elif(is_st):
+                        m.d.sync += st_request.eq(1)
+        with m.Elif(got):
+            m.d.sync += [count.eq(count + 1), last.eq(count == nin - 2),
+                         writing.eq(1), w_byte.eq(byte), w_last.eq(last)]
+            with m.If(last):
+                m.d.sync += loading.eq(0)
+        with m.Elif(timed_out):
+            m.d.sync += loading.eq(0)
 
         # -- reply serialiser ----------------------------------------------------
         cw = core.o.payload.cls.shape().width
@@ -341,7 +353,6 @@ class ShellCore(wiring.Component):
                 m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
         # A UART frame enters the core only when its reply can go straight out,
         # and never in the clock after a byte went into `shift`.
-        m.d.comb += writing.eq(got & frame_fsm.ongoing("LOAD"))
         m.d.sync += uart_fire.eq(in_valid & ~writing & idle & ~busy & ~st_run & ~info_req & ~uart_fire
                                  & ~(st_reply & st_done) & ~step_const)
         # The core's inputs come straight from registers (`shift`, or with a

@@ -107,8 +107,11 @@ class Argmax(wiring.Component):
                 cnt[n] = chain(self.counts[n], 0, until[n], f"count{n}")
                 continue
             a, b, t, s = left[n], right[n], take_at[n], stage[n]
-            take = Signal(name=f"take{n}")
-            m.d.comb += take.eq(cnt[b][t - stage[b]] > cnt[a][t - stage[a]])
+            # right > left as the borrow of left - right: one carry chain (a `>`
+            # became a three-level LUT tree on iCE40, the core's slowest path).
+            # Only the top bit is read (lint: the name says the rest is unused).
+            take, diff = Signal(name=f"take{n}"), Signal(nw + 1, name=f"take{n}_unused_low")
+            m.d.comb += [diff.eq(cnt[a][t - stage[a]] - cnt[b][t - stage[b]]), take.eq(diff[nw])]
             take_s = chain(take, t, s, f"take{n}")[s - t]
             c, i = Signal(nw, name=f"max{n}"), Signal(vary[n], name=f"idx{n}")
             m.d.comb += [c.eq(Mux(take_s, cnt[b][s - stage[b]], cnt[a][s - stage[a]])),
