@@ -14,7 +14,7 @@ frame is one start bit (0), eight data bits LSB first, one stop bit (1).
   replaces it and pulses ``overrun``.
 
 Latency: a byte appears on ``o`` about 9.5 bit times after its start-bit edge
-(plus 2 clocks of synchroniser); ``tx`` starts the start bit one clock after the
+(plus 2 clocks of synchroniser and 1 of the registered stop-bit event); ``tx`` starts the start bit one clock after the
 ``i`` transfer.
 """
 
