@@ -44,12 +44,18 @@ from .netlist import FIRST_INPUT
 
 __all__ = ["predict", "predict_boards", "board_plans", "shares", "check_board", "require_measured_fit",
            "too_big_for_all", "fits", "suggestion", "cone_luts",
-           "CALIBRATION", "REFUSE_MARGIN"]
+           "CALIBRATION", "REFUSE_MARGIN", "HOLD_SHARE"]
 
 #: A predicted design is refused only when it needs more than this share of a
 #: resource; between 100 % and this margin the build goes on to synthesis,
 #: whose exact counts decide.
 REFUSE_MARGIN = 1.10
+
+#: A board *holds* a design (``boards --fits``, the boards a refusal names) when
+#: the prediction leaves this much of every resource: the prediction is within
+#: about +-10 % (README, "Fit check accuracy"), and a design at 100 % of its LUTs
+#: does not pack into an FPGA's slices (carry chains, control sets).
+HOLD_SHARE = 0.90
 
 #: Measured correction factors per family (see the module docstring), fitted on
 #: one model only, ``benchmarks/models/digits4k.lgn`` at K=2 (yosys per-part and
@@ -252,7 +258,8 @@ def shares(res: dict, dev: Device) -> dict:
     return used
 
 
-def fits(res: dict, dev: Device, margin: float = 1.0) -> bool:
+def fits(res: dict, dev: Device, margin: float = HOLD_SHARE) -> bool:
+    """Whether every resource's predicted share of ``dev`` is at most ``margin``."""
     return all(s <= margin for s in shares(res, dev).values())
 
 

@@ -287,6 +287,15 @@ def test_device_estimate_of_a_trained_ten_class_model(tmp_path):
         assert rep["breakdown_error"] is None and {"gate_layers", "popcount", "argmax"} <= set(rep["breakdown"])
 
 
+def test_a_board_holds_a_design_only_with_room_to_spare():
+    from lgnhw import fit
+    from lgnhw.devices import device
+    dev = device("LFE5U-25F")
+    at = lambda share: {"luts": int(dev.luts * share), "ffs": 0, "brams": 0}
+    assert fit.fits(at(0.85), dev) and not fit.fits(at(0.95), dev)   # listed / not listed
+    assert fit.fits(at(0.95), dev, fit.REFUSE_MARGIN)                  # but not refused
+
+
 def test_fit_check_refuses_before_elaboration(tmp_path, capsys, monkeypatch):
     import time
     big = random_layered(320, [8000] * 6, 10, seed=1)
@@ -305,6 +314,7 @@ def test_fit_check_refuses_before_elaboration(tmp_path, capsys, monkeypatch):
     assert "ulx3s" in names and "hx8k" not in names and "icestick" not in names
     luts = [r["luts"] for r in rows]
     assert luts == sorted(luts)                              # smallest first
+    assert all(r["predicted_utilization"] <= 0.90 for r in rows)   # room to pack and route
     # a catalog of small boards only: the model fits none of them
     from lgnhw.boards import catalog
     monkeypatch.setattr(catalog, "BOARDS", {n: b for n, b in catalog.BOARDS.items() if b.family == "ice40"})
