@@ -348,7 +348,7 @@ def _fitting_rows(args) -> list[dict]:
     every = fit.predict_boards(fit.board_plans(net, k_of))
     rows = []
     for b, res in every:
-        if fit.fits(res, b.dev):
+        if fit.holds(res, b.dev):
             row = b.summary()
             row["pipeline_every"] = k_of(b)
             row["predicted"] = {key: res[key] for key in ("luts", "ffs", "carries", "brams")}

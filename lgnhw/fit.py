@@ -43,7 +43,7 @@ from .gateware.plan import Plan
 from .netlist import FIRST_INPUT
 
 __all__ = ["predict", "predict_boards", "board_plans", "shares", "check_board", "require_measured_fit",
-           "too_big_for_all", "fits", "suggestion", "cone_luts",
+           "too_big_for_all", "fits", "holds", "suggestion", "cone_luts",
            "CALIBRATION", "REFUSE_MARGIN", "HOLD_SHARE"]
 
 #: A predicted design is refused only when it needs more than this share of a
@@ -258,9 +258,14 @@ def shares(res: dict, dev: Device) -> dict:
     return used
 
 
-def fits(res: dict, dev: Device, margin: float = HOLD_SHARE) -> bool:
-    """Whether every resource's predicted share of ``dev`` is at most ``margin``."""
+def fits(res: dict, dev: Device, margin: float = 1.0) -> bool:
+    """Whether every resource's share of ``dev`` is at most ``margin``."""
     return all(s <= margin for s in shares(res, dev).values())
+
+
+def holds(res: dict, dev: Device) -> bool:
+    """Whether a predicted design fits ``dev`` with room to spare (:data:`HOLD_SHARE`)."""
+    return fits(res, dev, HOLD_SHARE)
 
 
 def board_plans(net, k_of, known: Plan | None = None):
@@ -294,7 +299,7 @@ def predict_boards(plan_for, self_test_vectors: int = 0) -> list[tuple]:
 
 def suggestion(board, res: dict) -> str:
     """The next thing to try for a design too big for ``board``: larger boards of the same family."""
-    bigger = [b.name for b in _same_family_bigger(board) if fits(res, b.dev)]
+    bigger = [b.name for b in _same_family_bigger(board) if holds(res, b.dev)]
     if bigger:
         return "boards of this family that fit: " + ", ".join(f"--board {n}" for n in bigger)
     return "see `lgnhw boards --fits MODEL` for the boards that fit"
@@ -328,7 +333,7 @@ def check_board(plan: Plan, board, *, self_test_vectors: int = 0) -> dict:
         return res
     plan_for = board_plans(plan.net, lambda b: plan.pipeline_every, known=plan)
     every = predict_boards(plan_for, self_test_vectors)
-    names = [b.name for b, r in every if fits(r, b.dev)]
+    names = [b.name for b, r in every if holds(r, b.dev)]
     hint = "boards that fit, smallest first: " + ", ".join(names) if names else too_big_for_all(every)
     raise BuildError(f"{_refusal(board, res, 'predicted')}; {hint}")
 
@@ -342,6 +347,9 @@ def too_big_for_all(every: list[tuple]) -> str:
         if best is None or used[worst] < best[0]:
             best = (used[worst], b, worst, res[worst])
     share, b, worst, need = best
+    if share <= 1:
+        return (f"no board lgnhw knows holds it with {1 - HOLD_SHARE:.0%} to spare: it needs {need:,} "
+                f"{_WHAT[worst]}, {share:.0%} of what the roomiest for it ({b.name}, {b.device}) has")
     return (f"it fits no board lgnhw knows: it needs {need:,} {_WHAT[worst]}, {share:.1f}x what the "
             f"roomiest for it ({b.name}, {b.device}) has")
 

@@ -292,8 +292,12 @@ def test_a_board_holds_a_design_only_with_room_to_spare():
     from lgnhw.devices import device
     dev = device("LFE5U-25F")
     at = lambda share: {"luts": int(dev.luts * share), "ffs": 0, "brams": 0}
-    assert fit.fits(at(0.85), dev) and not fit.fits(at(0.95), dev)   # listed / not listed
-    assert fit.fits(at(0.95), dev, fit.REFUSE_MARGIN)                  # but not refused
+    assert fit.holds(at(0.85), dev) and not fit.holds(at(0.95), dev)   # listed / not listed
+    assert fit.fits(at(0.95), dev, fit.REFUSE_MARGIN)                    # but not refused,
+    assert fit.fits(at(0.95), dev) and not fit.fits(at(1.01), dev)       # nor after synthesis
+    from lgnhw.boards.catalog import BOARDS
+    msg = fit.too_big_for_all([(BOARDS["ulx3s_25f"], at(0.95))])
+    assert "holds it with 10% to spare" in msg and "95% of what the roomiest" in msg
 
 
 def test_fit_check_refuses_before_elaboration(tmp_path, capsys, monkeypatch):
