@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from typing import NoReturn
+
+from lgnhw.fileio import atomic_open
 
 COLUMNS = range(2, 125)
 ROWS = [y for y in range(2, 94) if (y - 10) % 12 != 0]
@@ -53,6 +57,12 @@ def reserved_cells(rows, first_bit: int) -> dict:
     return cells
 
 
+def _fail(message: str) -> NoReturn:
+    """Exit with status 2 and ``message`` as one line on stderr."""
+    print(f"ecp5_reserve_rows: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("design", help="yosys JSON of the synthesised design (a build folder's top.json)")
@@ -60,16 +70,22 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=2, help="reserve every N-th logic row (default 2: half)")
     ap.add_argument("--top", default="top")
     args = ap.parse_args()
-    if args.every < 2:
-        ap.error("--every must be at least 2")
-    with open(args.design) as f:
-        design = json.load(f)
-    module = design["modules"][args.top]
-    last_bit = max((b for n in module["netnames"].values() for b in n["bits"] if isinstance(b, int)),
-                   default=1)
+    if not 2 <= args.every <= len(ROWS):
+        ap.error(f"--every must be between 2 and {len(ROWS)} (the logic rows)")
+    try:
+        with open(args.design) as f:
+            design = json.load(f)
+        module = design["modules"][args.top]
+        last_bit = max((b for n in module["netnames"].values() for b in n["bits"] if isinstance(b, int)),
+                       default=1)
+        cells = module["cells"]
+    except (OSError, ValueError, RecursionError) as err:
+        _fail(f"{args.design}: not a readable yosys JSON ({err})")
+    except (KeyError, TypeError, AttributeError):
+        _fail(f"{args.design}: no module {args.top!r} with netnames and cells")
     rows = ROWS[args.every - 1::args.every]
-    module["cells"].update(reserved_cells(rows, last_bit + 1))
-    with open(args.out, "w") as f:
+    cells.update(reserved_cells(rows, last_bit + 1))
+    with atomic_open(args.out, "w") as f:
         json.dump(design, f)
     print(json.dumps({"reserved_rows": len(rows), "logic_rows": len(ROWS),
                       "reserved_sites": len(rows) * len(COLUMNS) * 16}))

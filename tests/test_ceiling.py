@@ -6,7 +6,6 @@ stage really is one LUT4 (or one 6-bit carry chain).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import benchmark_scripts
 from lgnhw import tools
 from lgnhw.build import driver
 from lgnhw.devices import CEILING_METHOD, CEILINGS, DEVICES, SAME_FABRIC, device
@@ -23,14 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OPEN_FLOWS = ("ice40", "ecp5", "gowin")
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_ceiling", ROOT / "benchmarks" / "bench_ceiling.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bench = _bench()
+bench = benchmark_scripts.load("bench_ceiling")
 
 
 # -- the stored table ------------------------------------------------------------------------
