@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import FormatError, LgnhwError
 from .fileio import check_writable
+from .passes.abc_opt import ABC_COMMANDS as ABC_MODES
 
 __all__ = ["main"]
 
@@ -605,9 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("optimize", cmd_optimize, "run the optimisation passes and write a .lgn")
     _model_arg(p)
     p.add_argument("-o", "--output", required=True, metavar="OUT.lgn")
-    p.add_argument("--abc", nargs="?", const="gates", choices=["gates", "lut2"], default=None,
+    p.add_argument("--abc", nargs="?", const="gates", choices=list(ABC_MODES), default=None,
                    help="also try an ABC round trip through yosys (gates: abc -g AND,...,ORNOT; "
-                        "lut2: abc -lut 2); kept only if smaller and proven equivalent")
+                        "lut2: abc -lut 2; -strong: with ABC's strongest area scripts, slower); "
+                        "kept only if smaller and proven equivalent")
 
     p = command("equiv", cmd_equiv, "prove two models give the same class scores for every input "
                                     "(exit 1 if not)")
