@@ -52,7 +52,9 @@ stage (see :func:`adder_tree`):
    fused outputs left over become registers for the next stage (pairing
    two of them in a half adder costs two LUTs and removes no wire);
 3. registered bits are summed in threes (full adders), two left over in a
-   half adder, except as many as the next stage needs as carry-ins.
+   half adder, except as many as the next stage needs as carry-ins: one for
+   every pair of its partial sums, the sums these full adders make counted
+   (:func:`_cin_reserve`).
 
 Cost model behind the rule (iCE40 logic cells, LUT4 + carry + FF each): an
 ``n + n (+ 1)``-bit adder costs ``n + 1`` cells and removes ``n`` (``n - 1``
@@ -343,9 +345,10 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
             made.extend(add_many(take(fused, fa), yz[0::2], yz[1::2], t))
         if len(fused) == 1 and ones:
             made.append(add(fused.popleft(), ones.popleft(), -1, t))
-        # keep enough bits to be the carry-ins of the next stage's adders
-        pairs_next = (len(made) + len(keep)) // 2
-        reserve = max(0, pairs_next - next_ones.get(t + 1, 0)) if reserve_cin else 0
+        # keep enough bits to be the carry-ins of the next stage's adders, the
+        # ones of the full adders the other bits are about to make included
+        reserve = _cin_reserve(len(ones), len(made) + len(keep),
+                               next_ones.get(t + 1, 0) + len(fused)) if reserve_cin else 0
         spare = deque(take(ones, reserve))
         xyz = take(ones, len(ones) // 3 * 3)
         made.extend(add_many(xyz[0::3], xyz[1::3], xyz[2::3], t))
@@ -382,6 +385,23 @@ def adder_tree(num_bits: int, constant: int = 0, *, ready_at=None, fuse_at=None,
     stage[:n] = read[:n]
     tree = AdderTree(n, constant, a, b, c, stage // per, read // per, arr(mv), root, 0)
     return tree.with_end(end)
+
+
+def _cin_reserve(ones: int, sums: int, arriving: int) -> int:
+    """One-bit registers to keep back as the next stage's carry-ins.
+
+    ``sums`` partial sums are ready for the next stage, every three of the
+    ``ones`` not kept make one more (a full adder; two left over make a half
+    adder, one left over waits too), and ``arriving`` bits join the next
+    stage anyway. Kept: the count with the fewest adders short of a
+    carry-in, half adders and bits kept beyond need (each costs about a
+    cell), the smallest count on ties."""
+    def cost(keep):
+        fa, left = divmod(ones - keep, 3)
+        waiting = keep + (left == 1) + arriving
+        need = (sums + fa + (left == 2)) // 2
+        return abs(need - waiting) + (left == 2), keep
+    return min(range(ones + 1), key=cost)
 
 
 @dataclass(frozen=True, eq=False)
