@@ -1,6 +1,6 @@
 """Run the benchmarks one after another (``make bench``), each in its own process.
 
-    python benchmarks/run_all.py                    # the self-contained ones (~5 min)
+    python benchmarks/run_all.py                    # the self-contained ones (~7 min)
     python benchmarks/run_all.py --boards           # + board builds with YoWASP (~15-20 min)
     python benchmarks/run_all.py --fit              # + fit-check accuracy against synthesis (~30 min)
     python benchmarks/run_all.py --asic             # + standard cells, timing and energy (~5-8 min)
@@ -24,7 +24,9 @@ HERE = Path(__file__).resolve().parent
 #: (script, arguments): the benchmarks that need nothing beyond the project's install.
 CORE = (
     ("bench_core.py", []),
-    ("bench_optimize_trained.py", []),
+    ("bench_optimize_trained.py", ["--reference", "--train", str(HERE.parent / "out" / "bench-models"),
+                                   str(HERE.parent / "lgnhw" / "data" / "digits.lgn"),
+                                   str(HERE / "models" / "digits4k.lgn"), str(HERE / "models" / "digits48k.lgn")]),
     ("bench_emit.py", []),
     ("bench_scale.py", []),
     ("bench_sim.py", []),
