@@ -243,10 +243,12 @@ class ShellCore(wiring.Component):
         silent = Signal(4, reset_less=True)
 
         # -- UART frame receiver -------------------------------------------------
-        # The frame's bytes shift into `shift`, which is also the core's input
-        # register: a complete frame waits there (`in_valid`) until the core
-        # can take it. The first input byte of the next frame overwrites it;
-        # if it was still waiting then, it is lost (`dropped`).
+        # Byte k of a frame goes into byte lane k of `shift`, which is also the
+        # core's input register: a complete frame waits there (`in_valid`) until
+        # the core can take it. The first input byte of the next frame
+        # overwrites it; if it was still waiting then, it is lost (`dropped`).
+        # Lanes, not a shift register: a flip-flop of `shift` is tied to no
+        # other one, so the placer can put it near the gates that read it.
         shift = Signal(nin * 8, reset_less=True)
         in_valid = Signal()
         count = Signal(range(nin + 1), reset_less=True)
@@ -254,17 +256,20 @@ class ShellCore(wiring.Component):
         info_req = Signal()
         dropped = Signal()
         # A byte goes into `shift` the clock after the frame FSM takes it: the
-        # enable of the wide register is then a flip-flop (`writing`), not a
-        # decode of the FSM; on iCE40 it drives a global buffer straight away.
+        # enable of each byte lane is then a flip-flop (`w_lane`), not a decode
+        # of the FSM.
         writing = Signal()          # registered: an input byte goes into `shift` this clock
+        w_lane = Signal(nin, reset_less=True)   # registered, one-hot: ... into this lane
         w_byte = Signal(8, reset_less=True)
         w_last = Signal(reset_less=True)    # ... and it is the frame's last one
         uart_fire = Signal()        # registered: the UART frame in `shift` enters the core
-        m.d.sync += writing.eq(0)
+        m.d.sync += [writing.eq(0), w_lane.eq(0)]
+        for k in range(nin):
+            with m.If(w_lane[k]):
+                m.d.sync += shift[8 * k:8 * k + 8].eq(w_byte)
         with m.If(uart_fire):
             m.d.sync += in_valid.eq(0)
         with m.If(writing):
-            m.d.sync += shift.eq(Cat(shift[8:], w_byte))
             with m.If(in_valid & ~uart_fire):
                 # the previous frame never got into the core: it is lost
                 m.d.sync += dropped.eq(1)
@@ -291,7 +296,8 @@ class ShellCore(wiring.Component):
                         m.d.sync += st_request.eq(1)
         with m.Elif(got):
             m.d.sync += [count.eq(count + 1), last.eq(count == nin - 2),
-                         writing.eq(1), w_byte.eq(byte), w_last.eq(last)]
+                         writing.eq(1), w_lane.eq(Cat(count == k for k in range(nin))),
+                         w_byte.eq(byte), w_last.eq(last)]
             with m.If(last):
                 m.d.sync += loading.eq(0)
         with m.Elif(timed_out):
