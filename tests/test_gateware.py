@@ -269,6 +269,19 @@ def test_adder_tree_shape():
     assert late.c[late.adders].max() == 6 or 6 in late.a.tolist() + late.b.tolist()
 
 
+@pytest.mark.parametrize("num_bits, per", [(60, 1), (99, 1), (60, 2), (99, 2), (100, 2)])
+def test_full_adder_sums_find_carry_ins(num_bits, per):
+    """Bits kept back as carry-ins count the sums the full adders of the same
+    (sub-)stage make: the adders over two full-adder sums take a third bit as
+    carry-in (reserved before those sums existed, none of them had one)."""
+    t = adder_tree(num_bits, levels_per_stage=per)
+    adders, nb = t.adders, t.num_bits
+    first = {int(n) for n in adders if t.a[n] < nb and t.b[n] < nb}
+    second = [int(n) for n in adders if t.a[n] in first and t.b[n] in first]
+    assert len(second) >= 8
+    assert sum(t.c[n] >= 0 for n in second) >= len(second) - 1
+
+
 def test_settings_are_checked():
     net = random_net(1)
     with pytest.raises(LgnhwError, match=r"^pipeline_every must be a non-negative integer, not -1$"):
