@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from lgnhw import load_model, optimize
-from lgnhw.ops import truth_table
+from lgnhw.golden import evaluate_packed
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [ROOT / "lgnhw" / "data" / "digits.lgn", ROOT / "benchmarks" / "models" / "digits4k.lgn"]
@@ -70,19 +69,8 @@ def train_models(folder: Path) -> list[Path]:
 def simulate(net, seed: int = 1) -> np.ndarray:
     """Every signal's values on ``64 * _WORDS`` random input vectors, packed (signals x words)."""
     rng = np.random.default_rng(seed)
-    sig = np.zeros((net.num_signals, _WORDS), dtype=np.uint64)
-    sig[1] = ~np.uint64(0)
-    sig[2:net.first_gate] = rng.integers(0, 1 << 64, size=(net.num_inputs, _WORDS), dtype=np.uint64,
-                                         endpoint=False)
-    minterms = {op: truth_table(op) for op in range(16)}
-    for g, (op, a, b) in enumerate(zip(net.op.tolist(), net.a.tolist(), net.b.tolist())):
-        x, y = sig[a], sig[b]
-        out = np.zeros(_WORDS, dtype=np.uint64)
-        for (va, vb), one in zip(((0, 0), (0, 1), (1, 0), (1, 1)), minterms[op]):
-            if one:
-                out |= (x if va else ~x) & (y if vb else ~y)
-        sig[net.first_gate + g] = out
-    return sig
+    inputs = rng.integers(0, 1 << 64, size=(net.num_inputs, _WORDS), dtype=np.uint64, endpoint=False)
+    return evaluate_packed(net, inputs)
 
 
 def functional_redundancy(net) -> dict:

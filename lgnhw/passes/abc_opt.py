@@ -3,10 +3,11 @@
 The netlist is written as BLIF, yosys maps it with ABC to two-input gates
 (``abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT``, or ``abc -lut 2``; the
 ``-strong`` modes run ABC's strongest area scripts instead of yosys' default
-one, see :data:`STRONG_SCRIPT`), and the result is read back, run through :func:`lgnhw.passes.optimize` and kept only if
-it has fewer gates *and* :func:`lgnhw.equiv.equivalent` proves it computes the
-same class scores (method ``"sat"`` or ``"exhaustive"``; a simulation-only
-verdict is not enough). Otherwise the input netlist is returned unchanged.
+one, see :data:`STRONG_SCRIPT`), and the result is read back, run through
+:func:`lgnhw.passes.optimize` and kept only if it has fewer gates *and*
+:func:`lgnhw.equiv.equivalent` proves it computes the same class scores
+(method ``"sat"`` or ``"exhaustive"``; a simulation-only verdict is not
+enough). Otherwise the input netlist is returned unchanged.
 
 Run it with ``lgnhw optimize --abc`` or :func:`abc_optimize`.
 """
