@@ -15,13 +15,25 @@ from pathlib import Path
 
 from ..fileio import atomic_open
 
-__all__ = ["Flow", "Step", "BREAKDOWN", "TIMING_WEIGHT", "count", "hierarchy_script"]
+__all__ = ["Flow", "Step", "BREAKDOWN", "GATES_MODULE", "TIMING_WEIGHT", "count", "hierarchy_script"]
 
 #: nextpnr ``--placer-heap-timingweight`` (its default: 10). Every path of a
 #: pipelined core is short and about equally critical; on the HX8K core of
 #: benchmarks/bench_boards.py seeds 1-5 gave 144.7-157.5 MHz, four of them
 #: >= 150, instead of 144.6-158.4 MHz, three.
 TIMING_WEIGHT = 30
+
+
+#: The core's gate network (the module ``gates`` of :class:`~lgnhw.gateware.LgnCore`,
+#: whose every output is a register) is mapped to LUTs as a module of its own, then
+#: flattened into the design. Mapped with the rest, ABC's area recovery works to the
+#: deepest path of the whole design (a popcount carry chain), not to the one LUT
+#: level a rank of the gate network holds: on the bundled model at K=1 it put 127 of
+#: 831 gate registers behind two or three LUTs, sharing a LUT another register
+#: needed anyway, and the UP5K build's critical path was such a cone.
+GATES_MODULE = "*core.gates"
+_KEEP_GATES = f"setattr -mod -set keep_hierarchy 1 {GATES_MODULE}"
+_FLATTEN_GATES = f"setattr -mod -unset keep_hierarchy {GATES_MODULE}; flatten"
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class Flow:
     family = ""
     synth = ""              # yosys synthesis command
     synth_hier = ""         # the same with hierarchy kept, for the breakdown ({top}: the top module)
-    hier_opts = ""          # extra options of the breakdown synthesis
+    synth_opts = ""         # options of every synthesis run of the family
     pnr = ""                # place and route tool ("" for vendor projects)
     plan_pnr = ""           # the build plan's name for it, when Amaranth calls another tool
     packer = ""             # bitstream packer
@@ -84,36 +96,45 @@ class Flow:
 
     def build_options(self, *, seed: int, target: float) -> dict:
         """Overrides for ``platform.build(...)``: the breakdown synthesis and nextpnr's options."""
-        opts = {"script_after_synth": "tee -q -o top.stat.json stat -json",
+        stat = "tee -q -o top.stat.json stat -json"
+        opts = {"script_after_read": _KEEP_GATES,
                 "nextpnr_opts": self.nextpnr_options(seed=seed, target=target)}
         if self.classic_abc:
             # the template runs `<synth> <synth_opts> -top top [-json ...]`: stop before the LUT
             # mapping, then map and finish as in classic_synth
-            opts["synth_opts"] = "-run :map_luts"
-            rest = self.classic_synth("top", tail=self.synth_tail).split("; ", 1)[1]
-            opts["script_after_synth"] = rest.replace("; ", "\n") + "\n" + opts["script_after_synth"]
+            opts["synth_opts"] = f"{self.synth_opts} -run :map_luts".strip()
+            rest = self.classic_synth("top", tail=self.synth_tail, flatten=True).split("; ", 1)[1]
+            opts["script_after_synth"] = rest.replace("; ", "\n") + "\n" + stat
+        else:
+            if self.synth_opts:
+                opts["synth_opts"] = self.synth_opts.strip()
+            opts["script_after_synth"] = _FLATTEN_GATES.replace("; ", "\n") + "\n" + stat
         return opts
 
     synth_tail = ""         # arguments the template gives the synthesis command after -top
 
-    def classic_synth(self, top: str, opts: str = "", tail: str = "") -> str:
-        """The family script with classic ABC mapping the LUTs (see :attr:`classic_abc`)."""
-        run = f"{self.synth}{opts} -top {top}"
-        return f"{run} -run :map_luts; abc -lut 4; clean; {run} -run map_cells:{tail}"
+    def classic_synth(self, top: str, opts: str = "", tail: str = "", flatten: bool = False) -> str:
+        """The family script with classic ABC mapping the LUTs (see :attr:`classic_abc`);
+        ``flatten``: the gate network is mapped on its own (see :data:`GATES_MODULE`)."""
+        run = f"{self.synth}{self.synth_opts}{opts} -top {top}"
+        gates = f"{_FLATTEN_GATES}; " if flatten else ""
+        return f"{run} -run :map_luts; abc -lut 4; clean; {gates}{run} -run map_cells:{tail}"
 
     def flat_synth(self, top: str) -> str:
-        """The (flattening) synthesis command(s) of a stand-alone script for module ``top``."""
-        return self.classic_synth(top) if self.classic_abc else f"{self.synth} -top {top}"
+        """The (flattening) synthesis command(s) of a stand-alone script for module ``top``,
+        the gate network mapped on its own (see :data:`GATES_MODULE`)."""
+        if self.classic_abc:
+            return f"{_KEEP_GATES}; {self.classic_synth(top, flatten=True)}"
+        return f"{_KEEP_GATES}; {self.synth}{self.synth_opts} -top {top}; {_FLATTEN_GATES}"
 
     def set_clock_target(self, out: Path, target: float) -> None:
         """Raise the clock constraint in the constraint file to ``target`` MHz."""
 
     def hierarchy_synth(self, dev) -> str:
         """The breakdown synthesis command (hierarchy kept) for device ``dev``."""
-        opts = f" -noflatten{self.hier_opts}"
         if self.classic_abc:
-            return self.classic_synth("{top}", opts)
-        return self.synth_hier or f"{self.synth}{opts} -top {{top}}"
+            return self.classic_synth("{top}", " -noflatten")
+        return self.synth_hier or f"{self.synth}{self.synth_opts} -noflatten -top {{top}}"
 
     def pnr_args(self, args) -> tuple:
         """The place and route arguments, from the build plan's command for it."""

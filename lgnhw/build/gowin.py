@@ -29,7 +29,10 @@ def himbaechel_args(args) -> tuple:
 class Gowin(Flow):
     family = "gowin"
     synth = "synth_gowin"
-    hier_opts = " -noiopads"      # per-module I/O buffers would count as the parts' IOs
+    # Amaranth's Gowin platform instantiates the pins' buffers itself; yosys's iopadmap
+    # would put buffers on the ports of every module it maps apart (the gate network's,
+    # see GATES_MODULE, and each part's in the breakdown, counted as the parts' IOs)
+    synth_opts = " -noiopads"
     pnr = "nextpnr-himbaechel"
     plan_pnr = "nextpnr-gowin"
     packer = "gowin_pack"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, ClockSignal, Module, ResetSignal, Signal, unsigned
+from amaranth.hdl import Cat, ClockSignal, Const, Module, ResetSignal, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..errors import LgnhwError
 from ..netlist import Netlist
 from .argmax import Argmax
-from .layers import GateNetwork
+from .layers import GateNetwork, gate_expr
 from .lutdepth import DEFAULT_LUT_SIZE
 from .plan import Plan, check_pipeline_every
 from .popcount import Popcount
@@ -93,23 +93,48 @@ class LgnCore(wiring.Component):
         else:
             m.d.comb += [en.eq(self.o.ready | ~self.o.valid), self.i.ready.eq(en)]
 
-        taps_sig = [plan.leaf_signals(c) for c in range(plan.num_classes)]
-        taps_at = [t.stage[:t.num_bits] for t in plan.trees]
-        taps = ([s for x in taps_sig for s in x.tolist()], [s for x in taps_at for s in x.tolist()])
+        # The gate network shows each tree bit in the stage its adder reads it. A fused
+        # bit (a gate made in that stage from registers, see Plan.fused_leaves) is
+        # computed here from its operands instead: every output of the network is then
+        # a register, and its logic between two ranks is one cone per register (the
+        # open flows map it as a module of its own, see lgnhw.build.flow.GATES_MODULE).
+        taps: tuple = ([], [])
+        bits = []       # per class: per tree bit, (op, tap indices) for a fused bit, else a tap index
+
+        def tap(sig, at):
+            taps[0].append(int(sig))
+            taps[1].append(int(at))
+            return len(taps[0]) - 1
+
+        reads_a, reads_b = net.operands_read
+        for c, tree in enumerate(plan.trees):
+            fused = plan.fused_leaves(c).tolist()
+            row = []
+            for sig, at, f in zip(plan.leaf_signals(c).tolist(), tree.stage[:tree.num_bits].tolist(), fused):
+                g = sig - net.first_gate
+                if not f or not (reads_a[g] or reads_b[g]):    # (a constant gate stays a tap)
+                    row.append(tap(sig, at))
+                    continue
+                row.append((int(net.op[g]), tap(net.a[g], at) if reads_a[g] else None,
+                            tap(net.b[g], at) if reads_b[g] else None))
+            bits.append(row)
         m.submodules.gates = gates = GateNetwork(net, plan.pipeline_every, schedule=plan.gates, taps=taps)
         m.d.comb += [gates.x.eq(self.i.payload), gates.en.eq(en)]
+
+        def bit(spec):
+            if isinstance(spec, int):
+                return gates.y[spec]
+            op, ia, ib = spec
+            return gate_expr(op, *(Const(0, 1) if i is None else gates.y[i] for i in (ia, ib)))
 
         m.submodules.argmax = argmax = Argmax(plan.num_classes, plan.count_width, plan.pipeline_every,
                                                 ram_delay=self.ram_delay)
         m.d.comb += argmax.en.eq(en)
-        start = 0
         for c, (tree, const) in enumerate(zip(plan.trees, plan.constants.tolist())):
-            nb = tree.num_bits
-            pop = Popcount(nb, int(const), plan.pipeline_every, width=plan.count_width, tree=tree)
+            pop = Popcount(tree.num_bits, int(const), plan.pipeline_every, width=plan.count_width, tree=tree)
             m.submodules[f"popcount{c}"] = pop
-            m.d.comb += [pop.bits.eq(gates.y[start:start + nb]), pop.en.eq(en),
+            m.d.comb += [pop.bits.eq(Cat(bit(spec) for spec in bits[c])), pop.en.eq(en),
                          argmax.counts[c].eq(pop.count)]
-            start += nb
         m.d.comb += [self.o.payload.cls.eq(argmax.cls), self.o.payload.counts.eq(argmax.counts_out)]
 
         if self.latency == 0:

@@ -602,6 +602,14 @@ class Plan:
         """Netlist signals of class ``c``'s tree bits (in node order)."""
         return self.net.outputs[self.leaves[c]].astype(np.int64)
 
+    def fused_leaves(self, c: int) -> np.ndarray:
+        """Per tree bit of class ``c``: a gate read in the stage it is made in (fused
+        with its first adder, see ``fuse_at`` of :func:`adder_tree`); its operands
+        are registers (or inputs and constants) of that stage."""
+        sigs = self.leaf_signals(c)
+        at = self.trees[c].stage[:sigs.size]
+        return (sigs >= self.net.first_gate) & (at == self.gates.stage[sigs])
+
     @classmethod
     def build(cls, net: Netlist, pipeline_every: int = 1, lut_size: int = DEFAULT_LUT_SIZE) -> "Plan":
         k = check_pipeline_every(pipeline_every)
