@@ -50,6 +50,7 @@ from amaranth.lib.wiring import In, Out
 
 from lgnhw.errors import LgnhwError
 from lgnhw.netlist import Netlist
+from .clocking import ice40_sync_domain
 from .uart import UARTRx, UARTTx, uart_divisor
 
 __all__ = ["ShellCore", "BoardTop", "Protocol", "REQ_CLASSIFY", "REQ_INFO", "REQ_SELFTEST",
@@ -126,6 +127,33 @@ class Protocol:
 def _bits_to_int(row) -> int:
     return int.from_bytes(np.packbits(np.asarray(row, dtype=np.uint8), bitorder="little").tobytes(),
                           "little")
+
+
+def _bits(*fields) -> list:
+    """The bits of ``fields``, LSB first: an ``(int, width)`` field gives ints, a value its 1-bit slices."""
+    out = []
+    for f in fields:
+        if isinstance(f, tuple):
+            value, width = f
+            out += [(value >> i) & 1 for i in range(width)]
+        else:
+            out += [f[i] for i in range(len(f))]
+    return out
+
+
+def _padded(bits: list, n: int) -> list:
+    return bits + [0] * (n - len(bits))
+
+
+def _pick(sel, a, b):
+    """``Mux(sel, a, b)`` of two bits (ints or 1-bit values); the int when both are the same int."""
+    if isinstance(a, int) and isinstance(b, int) and a == b:
+        return a
+    return Mux(sel, a, b)
+
+
+def _cat(bits: list):
+    return Cat(*(Const(b, 1) if isinstance(b, int) else b for b in bits))
 
 
 class ShellCore(wiring.Component):
@@ -304,63 +332,94 @@ class ShellCore(wiring.Component):
             m.d.sync += loading.eq(0)
 
         # -- reply serialiser ----------------------------------------------------
+        # A reply is `nbytes` bytes and a mask of the ones to send. It goes from
+        # `word` (the core's result, or the info or status reply) to `ser`, which
+        # moves on a byte (and a mask bit) after each byte the transmitter takes;
+        # the transmitter sends byte 0 while mask bit 0 is set. Every register
+        # here takes its data through one LUT from registers, and the wide ones
+        # have registered controls: `word` loads every clock (the result, or the
+        # reply `const_status` picks when `const_go`: a bit of either is a
+        # constant or one register, so four LUT inputs do), `ser` takes `word`
+        # when `word_valid` and moves on when `advance`; its enable `ser_en` is
+        # their OR, registered a clock ahead. A bit that is the same constant in
+        # every reply gets no flip-flop. (Loading `ser` straight from the core and
+        # the constant replies, under an enable decoded from the FSM, put two LUTs
+        # and a global buffer in front of it: 12.5 ns on an iCE40UP5K.)
         cw = core.o.payload.cls.shape().width
         counts = core.o.payload.counts
-        result = Cat(Const(REPLY_RESULT, 8), core.o.payload.cls, Const(0, 8 - cw),
-                     *[Cat(counts[c], Const(0, proto.count_bytes * 8 - proto.count_width))
-                       for c in range(net.num_classes)])
-        info = Cat(*[Const(b, 8) for b in proto.info_reply(n_test)])
-        status = Cat(Const(REQ_SELFTEST, 8), st_ok, Const(0, 7), st_mism)
         nbytes = max(proto.reply_bytes, 8, 4)
-        ser = Signal(nbytes * 8, reset_less=True)
-        left = Signal(range(nbytes + 1), reset_less=True)
-        idle = Signal(init=1)
-        m.d.comb += [tx.i.payload.eq(ser[:8]), tx.i.valid.eq(~idle)]
+        pad = proto.count_bytes * 8 - proto.count_width
+        result = _bits((REPLY_RESULT, 8), core.o.payload.cls, (0, 8 - cw),
+                       *[f for c in range(net.num_classes) for f in (counts[c], (0, pad))])
+        info = _bits(*[(b, 8) for b in proto.info_reply(n_test)])
+        status = _bits((REQ_SELFTEST, 8), st_ok, (0, 7), st_mism)
+        result_mask, info_mask, status_mask = (_bits(((1 << n) - 1, n)) for n in (proto.reply_bytes, 8, 4))
+
+        def register(d, name: str, enable=None, reset_less: bool = True):
+            """A flip-flop loading bit ``d`` (under ``enable``); a constant ``d`` gets none."""
+            if isinstance(d, int):
+                return d
+            q = Signal(name=name, reset_less=reset_less)
+            if enable is None:
+                m.d.sync += q.eq(d)
+            else:
+                with m.If(enable):
+                    m.d.sync += q.eq(d)
+            return q
+
+        const_go = Signal()         # the info or status reply goes to `word`
+        const_status = Signal(reset_less=True)  # ... and it is the status reply
+        word_valid = Signal()       # `word` holds a reply for `ser`
+        advance = Signal()          # the transmitter took byte 0 last clock
+        ser_en = Signal()
+        word = [register(_pick(const_go, _pick(const_status, st, inf), res), f"word_{i}")
+                for i, (res, st, inf) in enumerate(zip(*(_padded(x, nbytes * 8) for x in (result, status, info))))]
+        word_mask = [register(_pick(const_go, _pick(const_status, st, inf), res), f"word_mask_{i}")
+                     for i, (res, st, inf) in enumerate(zip(*(_padded(x, nbytes)
+                                                               for x in (result_mask, status_mask, info_mask))))]
+        ser, ser_mask = [0] * (nbytes * 8), [0] * nbytes
+        for i in reversed(range(nbytes * 8)):
+            ser[i] = register(_pick(word_valid, word[i], ser[i + 8] if i + 8 < len(ser) else 0),
+                              f"ser_{i}", enable=ser_en)
+        for i in reversed(range(nbytes)):
+            ser_mask[i] = register(_pick(word_valid, word_mask[i], ser_mask[i + 1] if i + 1 < nbytes else 0),
+                                   f"ser_mask_{i}", enable=ser_en, reset_less=False)
+        m.d.comb += [tx.i.payload.eq(_cat(ser[:8])), tx.i.valid.eq(_cat(ser_mask[:1]))]
+        idle = ~tx.i.valid
         led_cls = Signal(8)
-        # Every enable of the wide byte shifter `ser` is one LUT away from
-        # registers: it loads a result straight from the core (`capture`:
-        # o.valid & busy), or takes a registered `step` that either loads the
-        # info/status reply (`step_const`, chosen one clock ahead) or moves on
-        # to the next byte (the clock after the transmitter took a byte; the
-        # transmitter is busy for a whole frame then, so the late shift is
-        # never seen). A result always finds `ser` idle: a UART frame enters
-        # the core only when `ser` is idle, and nothing else claims it while
-        # the frame is inside (`busy`). Self-test results never set `capture`
-        # (no UART frame is inside the core during a self-test). Without a
-        # self-test every result is a UART frame's (also for K=0, where it
-        # comes out in the clock the frame goes in, before `busy` is set).
+        # `capture`: a result for the host leaves the core. It always finds the
+        # serialiser idle: a UART frame enters the core only when nothing is being
+        # sent or on its way to `ser`, and nothing else claims it while the frame is
+        # inside (`busy`). Self-test results never set `capture` (no UART frame is
+        # inside the core during a self-test). Without a self-test every result is
+        # a UART frame's (also for K=0, where it comes out in the clock the frame
+        # goes in, before `busy` is set).
         capture = Signal()
         m.d.comb += capture.eq(out_valid & busy if n_test else out_valid)
-        step = Signal()
-        step_const = Signal()
-        const_status = Signal(reset_less=True)
-        free = idle & ~busy & ~uart_fire & ~step_const
         want_info = info_req
         want_status = st_reply & st_done & ~st_run
-        m.d.sync += [step_const.eq(free & (want_info | want_status)),
-                     const_status.eq(~want_info),
-                     step.eq((~idle & tx.i.ready & ~step) | (free & (want_info | want_status)))]
-        with m.If(uart_fire):
-            m.d.sync += busy.eq(1)
+        free = idle & ~busy & ~uart_fire & ~const_go & ~word_valid
+        took = tx.i.valid & tx.i.ready & ~advance
+        m.d.sync += [
+            const_go.eq(free & (want_info | want_status)),
+            const_status.eq(~want_info),
+            word_valid.eq(capture | const_go),
+            advance.eq(took),
+            ser_en.eq(capture | const_go | took),
+        ]
+        # (set and clear as logic, not an enable: with the reset, an enable took two LUTs)
+        m.d.sync += busy.eq((uart_fire | busy) & ~capture)
         with m.If(capture):
-            m.d.sync += [busy.eq(0), led_cls.eq(core.o.payload.cls)]
-        with m.If(step_const):
+            m.d.sync += led_cls.eq(core.o.payload.cls)
+        with m.If(const_go):
             with m.If(const_status):
                 m.d.sync += st_reply.eq(0)
             with m.Else():
                 m.d.sync += info_req.eq(0)
-        const_word = Mux(const_status, status, info)
-        with m.If(capture):
-            m.d.sync += [ser.eq(result), left.eq(proto.reply_bytes), idle.eq(0)]
-        with m.Elif(step):
-            with m.If(step_const):
-                m.d.sync += [ser.eq(const_word), left.eq(Mux(const_status, 4, 8)), idle.eq(0)]
-            with m.Else():
-                m.d.sync += [ser.eq(ser >> 8), left.eq(left - 1), idle.eq(left == 1)]
         # A UART frame enters the core only when its reply can go straight out,
         # and never in the clock after a byte went into `shift`.
-        m.d.sync += uart_fire.eq(in_valid & ~writing & idle & ~busy & ~st_run & ~info_req & ~uart_fire
-                                 & ~(st_reply & st_done) & ~step_const)
+        m.d.sync += uart_fire.eq(in_valid & ~writing & free & ~st_run & ~info_req
+                                 & ~(st_reply & st_done))
         # The core's inputs come straight from registers (`shift`, or with a
         # self-test a register after the UART/test-vector multiplexer).
         core_in, core_in_valid = Signal(ni, reset_less=True), Signal()
@@ -450,6 +509,7 @@ class BoardTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
+        ice40_sync_domain(m, platform)      # elsewhere the platform's own
         m.submodules.shell = shell = self.shell
         # Only rx and tx of the UART resource get buffers; its flow-control pins stay unused.
         uart = platform.request("uart", 0, dir="-")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from amaranth.sim import Simulator
 
 from lgnhw import devices
 from lgnhw.boards import catalog
+from lgnhw.boards.clocking import PowerOnDelay, ice40_sync_domain
 from lgnhw.boards.shell import (REPLY_RESULT, REQ_INFO, REQ_SELFTEST, Protocol, ShellCore)
 from lgnhw.boards.uart import UARTRx, UARTTx, uart_divisor
 from lgnhw.errors import LgnhwError
@@ -276,6 +278,38 @@ def test_uart_tx_frame_timing():
     assert all(trace[10 * DIV:])
 
 
+@pytest.mark.parametrize("min_clocks", [0, 17, 180, 1500])
+def test_power_on_delay_rises_once_after_its_clocks(min_clocks):
+    pod = PowerOnDelay(min_clocks)
+    assert pod.clocks >= max(min_clocks, 32) and pod.clocks % 16 == 0 and pod.clocks < max(min_clocks, 32) + 16
+    seen = []
+
+    async def tb(ctx):
+        for _ in range(pod.clocks + 40):
+            seen.append(ctx.get(pod.ready))
+            await ctx.tick()
+
+    sim = Simulator(pod)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    assert seen == [0] * pod.clocks + [1] * 40
+
+
+def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
+    from amaranth.hdl import Module, Signal
+    from amaranth_boards.icebreaker import ICEBreakerPlatform
+    from amaranth_boards.ulx3s import ULX3S_85F_Platform
+    m = Module()
+    pod = ice40_sync_domain(m, ICEBreakerPlatform())
+    assert pod.clocks >= 15e-6 * 12e6
+    m.d.sync += Signal(name="user").eq(1)
+    top = ICEBreakerPlatform().prepare(m, name="top").files["top.il"]
+    modules = re.findall(r"^module (\S+)", top, flags=re.M)
+    assert "\\top.por" in modules and not any("cd_sync" in name for name in modules)  # not Amaranth's
+    assert ice40_sync_domain(Module(), ULX3S_85F_Platform()) is None
+
+
 # -- shell ---------------------------------------------------------------------------
 
 def _small_net():
@@ -323,9 +357,10 @@ def test_protocol_encode_decode_round_trip():
         proto.decode(b"\x00" + raw[1:], 3)
 
 
-def test_shell_classifies_frames_like_the_golden_model():
+@pytest.mark.parametrize("pipeline_every", [1, 0])       # K=0: the result comes out as the frame goes in
+def test_shell_classifies_frames_like_the_golden_model(pipeline_every):
     net = _small_net()
-    shell = ShellCore(net, divisor=DIV, timeout=1000)
+    shell = ShellCore(net, divisor=DIV, timeout=1000, pipeline_every=pipeline_every)
     proto = Protocol(net)
     bits = np.random.default_rng(1).integers(0, 2, (4, 12)).astype(np.uint8)
     exp_counts, exp_cls = predict(net, bits)
