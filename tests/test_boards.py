@@ -21,6 +21,16 @@ from lgnhw.randnet import random_layered
 DIV = 4
 
 
+def _simulate(dut, testbench, *background):
+    """Run ``testbench`` on ``dut`` with a 1 MHz clock, ``background`` testbenches beside it."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    for bench in background:
+        sim.add_testbench(bench, background=True)
+    sim.add_testbench(testbench)
+    sim.run()
+
+
 # -- catalog -----------------------------------------------------------------------
 
 def test_catalog_boards_and_their_devices():
@@ -168,11 +178,7 @@ def test_uart_loopback_bytes_in_order():
             if ctx.get(rx.framing_error) or ctx.get(rx.overrun):
                 errors.append(True)
 
-    sim = Simulator(m)
-    sim.add_clock(1e-6)
-    sim.add_testbench(producer, background=True)
-    sim.add_testbench(consumer)
-    sim.run()
+    _simulate(m, consumer, producer)
     assert got == data and not errors
 
 
@@ -202,10 +208,7 @@ def test_uart_rx_framing_error_drops_byte():
             if ctx.get(rx.o.valid):
                 seen["bytes"].append(ctx.get(rx.o.payload))
 
-    sim = Simulator(rx)
-    sim.add_clock(1e-6)
-    sim.add_testbench(tb)
-    sim.run()
+    _simulate(rx, tb)
     assert seen["ferr"] == 1
     assert seen["bytes"] == [0x42]
 
@@ -246,11 +249,7 @@ def test_uart_rx_ignores_glitches_and_takes_back_to_back_frames(div):
             await send_byte(ctx, rx.rx, value, div)
         await ctx.tick().repeat(3 * div)
 
-    sim = Simulator(rx)
-    sim.add_clock(1e-6)
-    sim.add_testbench(watch, background=True)
-    sim.add_testbench(tb)
-    sim.run()
+    _simulate(rx, tb, watch)
     assert seen == {"bytes": sent, "ferr": 1, "overrun": 0}
 
 
@@ -269,10 +268,7 @@ def test_uart_tx_frame_timing():
             trace.append(ctx.get(tx.tx))
             await ctx.tick()
 
-    sim = Simulator(tx)
-    sim.add_clock(1e-6)
-    sim.add_testbench(tb)
-    sim.run()
+    _simulate(tx, tb)
     bits = trace[:10 * DIV:DIV]
     assert bits == [0, 0, 1, 0, 0, 1, 1, 0, 1, 1]
     assert all(trace[10 * DIV:])
@@ -289,10 +285,7 @@ def test_power_on_delay_rises_once_after_its_clocks(min_clocks):
             seen.append(ctx.get(pod.ready))
             await ctx.tick()
 
-    sim = Simulator(pod)
-    sim.add_clock(1e-6)
-    sim.add_testbench(tb)
-    sim.run()
+    _simulate(pod, tb)
     assert seen == [0] * pod.clocks + [1] * 40
 
 
@@ -318,8 +311,6 @@ def _small_net():
 
 def _run_shell(shell, script):
     """Run ``script(ctx, send, recv)`` against ``shell`` in the simulator."""
-    sim = Simulator(shell)
-    sim.add_clock(1e-6)
     result = {}
 
     async def tb(ctx):
@@ -335,8 +326,7 @@ def _run_shell(shell, script):
 
         result["value"] = await script(ctx, send, recv)
 
-    sim.add_testbench(tb)
-    sim.run()
+    _simulate(shell, tb)
     return result["value"]
 
 
@@ -452,8 +442,6 @@ def _duplex(shell, bursts, reply_bytes: int) -> bytes:
     soon as ``after`` reply bytes have arrived, while it reads ``reply_bytes``
     bytes from ``tx``."""
     got = []
-    sim = Simulator(shell)
-    sim.add_clock(1e-6)
 
     async def sender(ctx):
         ctx.set(shell.rx, 1)
@@ -468,9 +456,7 @@ def _duplex(shell, bursts, reply_bytes: int) -> bytes:
         while len(got) < reply_bytes:
             got.append(await recv_byte(ctx, shell.tx))
 
-    sim.add_testbench(sender, background=True)
-    sim.add_testbench(receiver)
-    sim.run()
+    _simulate(shell, receiver, sender)
     return bytes(got)
 
 
