@@ -372,18 +372,24 @@ class ShellCore(wiring.Component):
         word_valid = Signal()       # `word` holds a reply for `ser`
         advance = Signal()          # the transmitter took byte 0 last clock
         ser_en = Signal()
-        word = [register(_pick(const_go, _pick(const_status, st, inf), res), f"word_{i}")
-                for i, (res, st, inf) in enumerate(zip(*(_padded(x, nbytes * 8) for x in (result, status, info))))]
-        word_mask = [register(_pick(const_go, _pick(const_status, st, inf), res), f"word_mask_{i}")
-                     for i, (res, st, inf) in enumerate(zip(*(_padded(x, nbytes)
-                                                               for x in (result_mask, status_mask, info_mask))))]
-        ser, ser_mask = [0] * (nbytes * 8), [0] * nbytes
-        for i in reversed(range(nbytes * 8)):
-            ser[i] = register(_pick(word_valid, word[i], ser[i + 8] if i + 8 < len(ser) else 0),
-                              f"ser_{i}", enable=ser_en)
-        for i in reversed(range(nbytes)):
-            ser_mask[i] = register(_pick(word_valid, word_mask[i], ser_mask[i + 1] if i + 1 < nbytes else 0),
-                                   f"ser_mask_{i}", enable=ser_en, reset_less=False)
+
+        def word_register(name: str, n: int, res: list, st: list, inf: list) -> list:
+            """``n`` bits loaded every clock: ``res``, or ``st``/``inf`` when ``const_go``."""
+            return [register(_pick(const_go, _pick(const_status, s, i), r), f"{name}_{k}")
+                    for k, (r, s, i) in enumerate(zip(*(_padded(x, n) for x in (res, st, inf))))]
+
+        def shifter(name: str, load: list, step: int, reset_less: bool = True) -> list:
+            """Takes ``load`` when ``word_valid``, else moves on by ``step`` bits (under ``ser_en``)."""
+            q = [0] * len(load)
+            for k in reversed(range(len(load))):
+                q[k] = register(_pick(word_valid, load[k], q[k + step] if k + step < len(q) else 0),
+                                f"{name}_{k}", enable=ser_en, reset_less=reset_less)
+            return q
+
+        word = word_register("word", nbytes * 8, result, status, info)
+        word_mask = word_register("word_mask", nbytes, result_mask, status_mask, info_mask)
+        ser = shifter("ser", word, 8)
+        ser_mask = shifter("ser_mask", word_mask, 1, reset_less=False)
         m.d.comb += [tx.i.payload.eq(_cat(ser[:8])), tx.i.valid.eq(_cat(ser_mask[:1]))]
         idle = ~tx.i.valid
         led_cls = Signal(8)
