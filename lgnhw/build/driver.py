@@ -190,32 +190,38 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
 
     timings = {}
     breakdown_error = None
+    added: dict = {}
+
+    def measured() -> dict:
+        res = flow.resources(rp.stat_cells(out / "top.stat.json"))
+        return {key: n + added.get(key, 0) for key, n in res.items()}
+
     for step in flow.steps(commands, bitstream):
         tool_log = out / step.tool_log if step.tool_log else None
         if step.tool == flow.pnr and not place:
             break
         if step.tool == flow.pnr:
-            res = flow.resources(rp.stat_cells(out / "top.stat.json"))
-            fit.require_measured_fit(res, b, out / "top.rpt")
+            fit.require_measured_fit(measured(), b, out / "top.rpt")
         say(step.name)
         try:
             seconds = run_step(step.name, [found[step.tool], *step.args], out,
                                out / f"{step.tool}.log", tool_log, progress)
             key = "breakdown" if step is BREAKDOWN else step.tool
             timings[key] = round(seconds, 2)
+            if step.tool == "yosys" and step is not BREAKDOWN and not flow.vendor:
+                added = flow.after_synthesis(out)
         except ToolError as err:
             if step is BREAKDOWN:        # informational only: the build goes on without it
                 breakdown_error = str(err)
                 continue
             if step.tool == flow.pnr:
-                res = flow.resources(rp.stat_cells(out / "top.stat.json"))
-                fail = _fit_failure(b, flow, tool_log, res)
+                fail = _fit_failure(b, flow, tool_log, measured())
                 if fail is not None:
                     raise fail from None
                 raise ToolError(f"tool failure: {err}") from None
             raise
 
-    res = flow.resources(rp.stat_cells(out / "top.stat.json"))
+    res = measured()
     used, avail, util = _utilisation(res, dev)
     fmax, crit, pnr_util = {}, None, {}
     placed = place and not flow.vendor

@@ -130,6 +130,11 @@ class Flow:
     def set_clock_target(self, out: Path, target: float) -> None:
         """Raise the clock constraint in the constraint file to ``target`` MHz."""
 
+    def after_synthesis(self, out: Path) -> dict:
+        """Adjust the synthesised netlist for place and route; returns the cells it added
+        (``{"luts": n}``), which the report counts with yosys's own."""
+        return {}
+
     def hierarchy_synth(self, dev) -> str:
         """The breakdown synthesis command (hierarchy kept) for device ``dev``."""
         if self.classic_abc:
