@@ -8,6 +8,16 @@ HX8K builds of a 4,000-gate model at 169-170 MHz. :func:`ice40_sync_domain`
 makes the same domain with the delay counted in two registered steps (a 4-bit
 prescaler and a counter of its wraps, each compare registered), so every
 flip-flop of it is one LUT from flip-flops.
+
+The domain's reset is asynchronous, asserted from configuration and released
+on a clock edge by a flip-flop (``PowerOnDelay.held``, straight into the global
+buffer: no inverter in between). iCE40 flip-flops apply a synchronous reset
+only while their clock enable is high, so yosys folds a synchronous reset into
+the enable of every register that has both (a LUT of the reset and the enable
+on the clock-enable pin); an asynchronous reset goes to the set/reset pin on
+its own. nextpnr times the release like any register input. On the HX8K build
+of digits4k (seeds 1-5) that took those LUTs off the critical paths; the
+paths are then in the shell's logic and the core, 182-210 MHz.
 """
 
 from __future__ import annotations
@@ -24,13 +34,15 @@ POWER_ON_DELAY = 15e-6
 
 class PowerOnDelay(Elaboratable):
     """``ready`` (Out) rises after ``clocks`` (at least ``min_clocks``, rounded up to
-    a multiple of 16, at least 32) clocks of ``domain`` and stays high."""
+    a multiple of 16, at least 32) clocks of ``domain`` and stays high; ``held`` is
+    its complement, a register of its own (a reset taken straight from a flip-flop)."""
 
     def __init__(self, min_clocks: int, domain: str = "sync"):
         self.wraps = max(2, -(-int(min_clocks) // 16))
         self.clocks = 16 * self.wraps
         self.domain = domain
         self.ready = Signal()
+        self.held = Signal(init=1)
 
     def elaborate(self, platform):
         m = Module()
@@ -44,6 +56,7 @@ class PowerOnDelay(Elaboratable):
             with m.If(wrap):
                 d += [count.eq(count + 1), last.eq(count == self.wraps - 2)]
         d += self.ready.eq(self.ready | (wrap & last))
+        d += self.held.eq(~(self.ready | (wrap & last)))
         return m
 
 
@@ -61,11 +74,11 @@ def ice40_sync_domain(m: Module, platform) -> PowerOnDelay | None:
     m.submodules.por = por = PowerOnDelay(int(POWER_ON_DELAY * platform.default_clk_frequency), domain="por")
     ready = por.ready
 
-    m.domains.sync = ClockDomain()
+    m.domains.sync = ClockDomain(async_reset=True)
     m.d.comb += ClockSignal("sync").eq(clk.i)
     if platform.default_rst is not None:
         m.submodules.rst_buf = rst = io.Buffer("i", platform.request(platform.default_rst, dir="-"))
         m.submodules.reset_sync = ResetSynchronizer(~ready | rst.i, domain="sync")
     else:
-        m.d.comb += ResetSignal("sync").eq(~ready)
+        m.d.comb += ResetSignal("sync").eq(por.held)
     return por

@@ -282,11 +282,11 @@ def test_power_on_delay_rises_once_after_its_clocks(min_clocks):
 
     async def tb(ctx):
         for _ in range(pod.clocks + 40):
-            seen.append(ctx.get(pod.ready))
+            seen.append((ctx.get(pod.ready), ctx.get(pod.held)))
             await ctx.tick()
 
     _simulate(pod, tb)
-    assert seen == [0] * pod.clocks + [1] * 40
+    assert seen == [(0, 1)] * pod.clocks + [(1, 0)] * 40
 
 
 def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
@@ -300,6 +300,8 @@ def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
     top = ICEBreakerPlatform().prepare(m, name="top").files["top.il"]
     modules = re.findall(r"^module (\S+)", top, flags=re.M)
     assert "\\top.por" in modules and not any("cd_sync" in name for name in modules)  # not Amaranth's
+    # the user's register is reset asynchronously, straight from the power-on delay's flip-flop
+    assert re.search(r"cell \$aldff|cell \$adff", top) and "held" in top
     assert ice40_sync_domain(Module(), ULX3S_85F_Platform()) is None
 
 
