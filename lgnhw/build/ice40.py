@@ -45,6 +45,8 @@ def carry_out_luts(path: Path) -> int:
     of its own, a route away. With the LUT in the netlist nextpnr chains it the
     same way (its I3 is the carry out) and packs the flip-flop with it: on the
     bundled model's UP5K build 123 carry outs, 2,699 -> 2,576 logic cells.
+    ``lgnhw build`` runs it between yosys and nextpnr; the build plan's own
+    ``build_top.sh`` in the build folder does not, and gives the netlist without it.
     """
     design = json.loads(Path(path).read_text())
     (top,) = [m for m in design["modules"].values() if m.get("attributes", {}).get("top")]
