@@ -50,7 +50,7 @@ from amaranth.lib.wiring import In, Out
 
 from lgnhw.errors import LgnhwError
 from lgnhw.netlist import Netlist
-from .clocking import ice40_sync_domain
+from .clocking import Prescaler, ice40_sync_domain
 from .uart import UARTRx, UARTTx, uart_divisor
 
 __all__ = ["ShellCore", "BoardTop", "Protocol", "REQ_CLASSIFY", "REQ_INFO", "REQ_SELFTEST",
@@ -264,8 +264,8 @@ class ShellCore(wiring.Component):
         self.timeout_clocks = 15 << k
         tick = Signal()
         if k:
-            pre = Signal(k, reset_less=True)
-            m.d.sync += [pre.eq(pre + 1), tick.eq(pre == (1 << k) - 1)]
+            m.submodules.prescaler = prescaler = Prescaler(k)
+            m.d.comb += tick.eq(prescaler.tick)
         else:
             m.d.comb += tick.eq(1)
         silent = Signal(4, reset_less=True)

@@ -11,7 +11,7 @@ from amaranth.sim import Simulator
 
 from lgnhw import devices
 from lgnhw.boards import catalog
-from lgnhw.boards.clocking import PowerOnDelay, ice40_sync_domain
+from lgnhw.boards.clocking import PowerOnDelay, Prescaler, ice40_sync_domain
 from lgnhw.boards.shell import (REPLY_RESULT, REQ_INFO, REQ_SELFTEST, Protocol, ShellCore)
 from lgnhw.boards.uart import UARTRx, UARTTx, uart_divisor
 from lgnhw.errors import LgnhwError
@@ -289,6 +289,23 @@ def test_power_on_delay_rises_once_after_its_clocks(min_clocks):
     assert seen == [(0, 1)] * pod.clocks + [(1, 0)] * 40
 
 
+@pytest.mark.parametrize("bits", [1, 2, 3, 4, 7])
+def test_prescaler_ticks_once_every_two_to_the_bits_clocks(bits):
+    pre = Prescaler(bits)
+    seen = []
+
+    async def tb(ctx):
+        for _ in range(5 << bits):
+            seen.append(ctx.get(pre.tick))
+            await ctx.tick()
+
+    _simulate(pre, tb)
+    at = [i for i, t in enumerate(seen) if t]
+    assert len(at) >= 4 and all(b - a == 1 << bits for a, b in zip(at, at[1:]))
+    with pytest.raises(ValueError, match="at least one bit"):
+        Prescaler(0)
+
+
 def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
     from amaranth.hdl import Module, Signal
     from amaranth_boards.icebreaker import ICEBreakerPlatform
@@ -300,7 +317,7 @@ def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
     top = ICEBreakerPlatform().prepare(m, name="top").files["top.il"]
     modules = re.findall(r"^module (\S+)", top, flags=re.M)
     assert "\\top.por" in modules and not any("cd_sync" in name for name in modules)  # not Amaranth's
-    # the user's register is reset asynchronously, straight from the power-on delay's flip-flop
+    # the user's register is reset asynchronously, by the power-on delay's own reset flip-flop
     assert re.search(r"cell \$aldff|cell \$adff", top) and "held" in top
     assert ice40_sync_domain(Module(), ULX3S_85F_Platform()) is None
 
