@@ -57,8 +57,8 @@ class PowerOnDelay(Elaboratable):
             d += [pre.eq(pre + 1), wrap.eq(pre == 14)]
             with m.If(wrap):
                 d += [count.eq(count + 1), last.eq(count == self.wraps - 2)]
-        d += self.ready.eq(self.ready | (wrap & last))
-        d += self.held.eq(~(self.ready | (wrap & last)))
+        ready = self.ready | (wrap & last)
+        d += [self.ready.eq(ready), self.held.eq(~ready)]
         return m
 
 

@@ -208,7 +208,7 @@ def build_board(net: Netlist, board: str, *, out_dir, pipeline_every: int | None
                                out / f"{step.tool}.log", tool_log, progress)
             key = "breakdown" if step is BREAKDOWN else step.tool
             timings[key] = round(seconds, 2)
-            if step.tool == "yosys" and step is not BREAKDOWN and not flow.vendor:
+            if step.tool == "yosys" and step is not BREAKDOWN:
                 added = flow.after_synthesis(out)
         except ToolError as err:
             if step is BREAKDOWN:        # informational only: the build goes on without it
