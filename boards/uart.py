@@ -64,24 +64,27 @@ class UARTTx(wiring.Component):
         })
 
     def elaborate(self, platform):
+        # Every flip-flop is one LUT4 from flip-flops (the bit timer's compare:
+        # two): a transfer (`load`, only while idle) and the end of a bit
+        # (`bit_end`, only while busy) never coincide, so one enable of three
+        # inputs moves the frame, and `pos`, one-hot, marks the stop bit instead
+        # of a count compared with 1. (Decoding both from a bit counter put two
+        # LUT levels into the enable: the critical path of UP5K builds.)
         m = Module()
         div = self.divisor
         timer = Signal(range(div))
         bit_end = Signal()              # registered: timer reaches 0 this clock
         busy = Signal()
         bits = Signal(10, init=0x3FF)   # stop, data[7:0], start, shifted out LSB first
-        left = Signal(range(11))        # bits still to send
+        pos = Signal(10)                # one-hot: the bit on the line (bit 0: the stop bit)
+        load = ~busy & self.i.valid
         m.d.comb += [self.i.ready.eq(~busy), self.tx.eq(bits[0])]
-        m.d.sync += bit_end.eq(busy & (timer == 1))
-        with m.If(~busy):
-            with m.If(self.i.valid):
-                m.d.sync += [bits.eq(Cat(Const(0, 1), self.i.payload, Const(1, 1))),
-                             left.eq(10), timer.eq(div - 1), busy.eq(1)]
-        with m.Elif(bit_end):
-            m.d.sync += [bits.eq(Cat(bits[1:], Const(1, 1))), left.eq(left - 1), timer.eq(div - 1)]
-            with m.If(left == 1):
-                m.d.sync += busy.eq(0)
-        with m.Else():
+        m.d.sync += [bit_end.eq(busy & (timer == 1)),
+                     busy.eq(load | (busy & ~(bit_end & pos[0])))]
+        with m.If(load | bit_end):
+            m.d.sync += [bits.eq(Mux(busy, Cat(bits[1:], Const(1, 1)), Cat(Const(0, 1), self.i.payload, Const(1, 1)))),
+                         pos.eq(Mux(busy, pos[1:], 1 << 9)), timer.eq(div - 1)]
+        with m.Elif(busy):
             m.d.sync += timer.eq(timer - 1)
         return m
 
