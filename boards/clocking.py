@@ -9,22 +9,23 @@ makes the same domain with the delay counted in two registered steps (a 4-bit
 prescaler and a counter of its wraps, each compare registered), so every
 flip-flop of it is one LUT from flip-flops.
 
-The domain's reset is asynchronous, asserted from configuration and released
-on a clock edge by a flip-flop of its own (``PowerOnDelay.held``, apart from
-the delay's counter logic; an iCE40 flip-flop starts at 0, so yosys keeps it
-inverted with one LUT before the global buffer). iCE40 flip-flops apply a
-synchronous reset only while their clock enable is high, so yosys folds a
-synchronous reset into the enable of every register that has both (a LUT of
-the reset and the enable on the clock-enable pin); an asynchronous reset goes
-to the set/reset pin on its own. nextpnr times the release like any register
-input. Bundled model on the UP5K, seeds 1-8, with the carry-out LUTs and the
-:class:`Prescaler`: 87.9-95.4 MHz (mean 91.3) with ``held``, 77.6-95.4 (mean
-86.7) with the reset taken from ``~ready``.
+On a board without a reset button the domain has no reset at all:
+configuration already starts every flip-flop at its initial value, and
+what must wait for the block RAMs (the shell's self-test) waits for
+``ready`` instead (:attr:`~boards.shell.ShellCore.ram_ready`). A reset
+reached a few hundred control flip-flops through a global buffer: on an
+iCE40 a flip-flop starts at 0, so a reset flip-flop that starts at 1 needs
+an inverter LUT, and that LUT's wire to the global buffer's input was the
+UP5K build's critical path (10.7 ns). Flip-flops without a set/reset also
+pack more freely (a logic tile's cells share one). With a button the reset
+is the button's, synchronised, or'ed with ``~ready``, asynchronous (iCE40
+flip-flops apply a synchronous reset only while their clock enable is high,
+so yosys folds one into the enable: a LUT more).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Module, ResetSignal, Signal
+from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Module, Signal
 from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 
@@ -36,15 +37,13 @@ POWER_ON_DELAY = 15e-6
 
 class PowerOnDelay(Elaboratable):
     """``ready`` (Out) rises after ``clocks`` (at least ``min_clocks``, rounded up to
-    a multiple of 16, at least 32) clocks of ``domain`` and stays high; ``held`` is
-    its complement, a register of its own (the reset's)."""
+    a multiple of 16, at least 32) clocks of ``domain`` and stays high."""
 
     def __init__(self, min_clocks: int, domain: str = "sync"):
         self.wraps = max(2, -(-int(min_clocks) // 16))
         self.clocks = 16 * self.wraps
         self.domain = domain
         self.ready = Signal()
-        self.held = Signal(init=1)
 
     def elaborate(self, platform):
         m = Module()
@@ -57,8 +56,8 @@ class PowerOnDelay(Elaboratable):
             d += [pre.eq(pre + 1), wrap.eq(pre == 14)]
             with m.If(wrap):
                 d += [count.eq(count + 1), last.eq(count == self.wraps - 2)]
-        ready = self.ready | (wrap & last)
-        d += [self.ready.eq(ready), self.held.eq(~ready)]
+        with m.If(wrap & last):
+            d += self.ready.eq(1)
         return m
 
 
@@ -104,13 +103,10 @@ def ice40_sync_domain(m: Module, platform) -> PowerOnDelay | None:
     m.domains.por = ClockDomain(reset_less=True, local=True)
     m.d.comb += ClockSignal("por").eq(clk.i)
     m.submodules.por = por = PowerOnDelay(int(POWER_ON_DELAY * platform.default_clk_frequency), domain="por")
-    ready = por.ready
 
-    m.domains.sync = ClockDomain(async_reset=True)
+    m.domains.sync = ClockDomain(reset_less=platform.default_rst is None, async_reset=True)
     m.d.comb += ClockSignal("sync").eq(clk.i)
     if platform.default_rst is not None:
         m.submodules.rst_buf = rst = io.Buffer("i", platform.request(platform.default_rst, dir="-"))
-        m.submodules.reset_sync = ResetSynchronizer(~ready | rst.i, domain="sync")
-    else:
-        m.d.comb += ResetSignal("sync").eq(por.held)
+        m.submodules.reset_sync = ResetSynchronizer(~por.ready | rst.i, domain="sync")
     return por

@@ -162,10 +162,11 @@ class ShellCore(wiring.Component):
     Ports: ``rx`` (In, UART line from the host), ``tx`` (Out, UART line to the
     host), ``leds`` (Out, ``MAX_LEDS`` bits, see the module docstring),
     ``test_done`` and ``test_pass`` (Out, self-test status; 0 without
-    self-test). Settings: ``divisor`` clocks per UART bit (>= 4),
-    ``pipeline_every`` for the core, ``self_test`` ``None`` or
-    ``(bits (N, I), expected_cls (N,))`` with 1 <= N <= 65535, ``timeout``
-    clocks of silence that abandon a partial frame.
+    self-test), ``ram_ready`` (In, default 1: the block RAMs can be read; the
+    self-test reads none before, see :mod:`boards.clocking`). Settings:
+    ``divisor`` clocks per UART bit (>= 4), ``pipeline_every`` for the core,
+    ``self_test`` ``None`` or ``(bits (N, I), expected_cls (N,))`` with
+    1 <= N <= 65535, ``timeout`` clocks of silence that abandon a partial frame.
 
     ``latency`` (attribute): the core's latency in cycles.
     """
@@ -198,6 +199,7 @@ class ShellCore(wiring.Component):
             "leds": Out(MAX_LEDS),
             "test_done": Out(1),
             "test_pass": Out(1),
+            "ram_ready": In(1, init=1),
         })
 
     @staticmethod
@@ -454,7 +456,7 @@ class ShellCore(wiring.Component):
                 m.d.comb += [in_next.eq(0), out_next.eq(0)]
                 m.d.sync += [st_run.eq(1), feeding.eq(1), st_request.eq(0), st_reply.eq(1),
                              st_done.eq(0), st_mism.eq(0), st_ok.eq(1)]
-            m.d.sync += [in_idx.eq(in_next), out_idx.eq(out_next), primed.eq(st_run & ~st_start)]
+            m.d.sync += [in_idx.eq(in_next), out_idx.eq(out_next), primed.eq(st_run & ~st_start & self.ram_ready)]
             with m.If(feed & (in_idx == n_test - 1)):
                 m.d.sync += feeding.eq(0)
             m.d.comb += [vin_rd.addr.eq(in_next), exp_rd.addr.eq(out_next)]
@@ -515,8 +517,10 @@ class BoardTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        ice40_sync_domain(m, platform)      # elsewhere the platform's own
+        por = ice40_sync_domain(m, platform)    # elsewhere the platform's own
         m.submodules.shell = shell = self.shell
+        if por is not None:
+            m.d.comb += shell.ram_ready.eq(por.ready)
         # Only rx and tx of the UART resource get buffers; its flow-control pins stay unused.
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx_buf = rx = io.Buffer("i", uart.rx)

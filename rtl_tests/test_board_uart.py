@@ -45,7 +45,7 @@ module {TOP} (
 #: The wrapper around the shell alone (module ``CORE``).
 WRAPPER = PORTS + f"""\
     {CORE} dut (.clk(clk), .rst(rst), .rx(rx), .tx(tx), .leds(leds),
-                .test_done(test_done), .test_pass(test_pass));
+                .test_done(test_done), .test_pass(test_pass), .ram_ready(1'b1));
 endmodule
 `default_nettype wire
 """

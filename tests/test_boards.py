@@ -282,11 +282,11 @@ def test_power_on_delay_rises_once_after_its_clocks(min_clocks):
 
     async def tb(ctx):
         for _ in range(pod.clocks + 40):
-            seen.append((ctx.get(pod.ready), ctx.get(pod.held)))
+            seen.append(ctx.get(pod.ready))
             await ctx.tick()
 
     _simulate(pod, tb)
-    assert seen == [(0, 1)] * pod.clocks + [(1, 0)] * 40
+    assert seen == [0] * pod.clocks + [1] * 40
 
 
 @pytest.mark.parametrize("bits", [1, 2, 3, 4, 7])
@@ -317,9 +317,23 @@ def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
     top = ICEBreakerPlatform().prepare(m, name="top").files["top.il"]
     modules = re.findall(r"^module (\S+)", top, flags=re.M)
     assert "\\top.por" in modules and not any("cd_sync" in name for name in modules)  # not Amaranth's
-    # the user's register is reset asynchronously, by the power-on delay's own reset flip-flop
-    assert re.search(r"cell \$adff", top) and "held" in top
+    # no reset button: the user's register has no reset (configuration sets it)
+    assert re.search(r"cell \$dff", top) and not re.search(r"cell \$(a|s)dff", top)
     assert ice40_sync_domain(Module(), ULX3S_85F_Platform()) is None
+
+
+def test_ice40_board_with_a_reset_button_resets_asynchronously_from_it():
+    from amaranth.hdl import Module, Signal
+    from amaranth_boards.icebreaker import ICEBreakerPlatform
+
+    class WithButton(ICEBreakerPlatform):
+        default_rst = "button"
+
+    m = Module()
+    ice40_sync_domain(m, WithButton())
+    m.d.sync += Signal(name="user").eq(1)
+    top = WithButton().prepare(m, name="top").files["top.il"]
+    assert re.search(r"cell \$adff", top) and "reset_sync" in top
 
 
 # -- shell ---------------------------------------------------------------------------
@@ -444,6 +458,35 @@ def test_shell_self_test_runs_at_reset_and_on_request(corrupt):
     else:
         assert passed == 1 and leds == 0b01
         assert status == bytes([REQ_SELFTEST, 1, 0, 0])
+
+
+def test_shell_self_test_reads_no_vector_before_the_block_rams_are_ready():
+    net = _small_net()
+    bits = np.random.default_rng(3).integers(0, 2, (5, 12)).astype(np.uint8)
+    _, exp_cls = predict(net, bits)
+    hold = 40
+
+    def done_at(held_for: int) -> int:
+        shell = ShellCore(net, divisor=DIV, timeout=1000, self_test=(bits, exp_cls))
+        seen = {}
+
+        async def tb(ctx):
+            ctx.set(shell.ram_ready, 0 if held_for else 1)
+            for clock in range(held_for + 200):
+                if clock == held_for:
+                    ctx.set(shell.ram_ready, 1)
+                if ctx.get(shell._core.i.valid):
+                    seen.setdefault("first_vector", clock)
+                if ctx.get(shell.test_done):
+                    seen.setdefault("done", clock)
+                    assert ctx.get(shell.test_pass)
+                await ctx.tick()
+
+        _simulate(shell, tb)
+        assert seen["first_vector"] >= held_for
+        return seen["done"]
+
+    assert done_at(hold) == done_at(0) + hold
 
 
 def test_shell_refuses_bad_settings():

@@ -142,7 +142,7 @@ class LgnCore(wiring.Component):
             # clk/rst stay ports in every variant (the contract's port list), read
             # by nothing but a sink named as Verilator's -Wall expects (as the direct writer's)
             unused_clock = Signal(name="_unused_clock")
-            m.d.comb += unused_clock.eq(ClockSignal() & ResetSignal())
+            m.d.comb += unused_clock.eq(ClockSignal() & ResetSignal(allow_reset_less=True))
         else:
             valid = Signal(self.latency)
             with m.If(en):
