@@ -525,8 +525,16 @@ class BoardTop(Elaboratable):
         uart = platform.request("uart", 0, dir="-")
         m.submodules.uart_rx_buf = rx = io.Buffer("i", uart.rx)
         m.submodules.uart_tx_buf = tx = io.Buffer("o", uart.tx)
-        m.d.comb += [shell.rx.eq(rx.i), tx.o.eq(shell.tx)]
+        m.d.comb += shell.rx.eq(rx.i)
+        # Every output pin is driven by a flip-flop of its own, so the logic behind
+        # it need not sit near the pin: the placer keeps a flip-flop that drives a
+        # pin next to it, and it had pulled the UART transmitter and the LEDs'
+        # logic there, away from the reply logic they read.
+        pins = [(tx, shell.tx, Signal(name="tx_q", init=1))]
         for k, port in enumerate(_request_leds(platform)):
             m.submodules[f"led{k}_buf"] = led = io.Buffer("o", port)
-            m.d.comb += led.o.eq(shell.leds[k])
+            pins.append((led, shell.leds[k], Signal(name=f"led{k}_q")))
+        for buf, value, q in pins:
+            m.d.sync += q.eq(value)
+            m.d.comb += buf.o.eq(q)
         return m

@@ -322,6 +322,21 @@ def test_ice40_boards_get_the_power_on_delay_other_families_their_platforms():
     assert ice40_sync_domain(Module(), ULX3S_85F_Platform()) is None
 
 
+def test_board_top_drives_every_output_pin_from_a_flip_flop_of_its_own():
+    from amaranth.back import rtlil
+    from amaranth_boards.icebreaker import ICEBreakerPlatform
+    from lgnhw.boards.shell import BoardTop
+    top = BoardTop(_small_net(), clock_hz=12e6)
+    il = ICEBreakerPlatform().prepare(top, name="top").files["top.il"]
+    flop_outputs = set(re.findall(r"cell \$dff .*?connect \\Q (\S+)\n", il, flags=re.S))
+    pins = ["tx_q", "led0_q", "led1_q"]        # the iCEBreaker's UART and its two LEDs
+    for name in pins:
+        # the pin's register is a flip-flop of its own (its Q goes only to the pin's buffer)
+        net = re.search(rf"connect \\{name} (\S+) \[0\]", il).group(1)
+        assert net in flop_outputs, name
+    assert "led2_q" not in il
+
+
 def test_ice40_board_with_a_reset_button_resets_asynchronously_from_it():
     from amaranth.hdl import Module, Signal
     from amaranth_boards.icebreaker import ICEBreakerPlatform
