@@ -281,8 +281,9 @@ class ShellCore(wiring.Component):
         # other one, so the placer can put it near the gates that read it.
         shift = Signal(nin * 8, reset_less=True)
         in_valid = Signal()
-        count = Signal(range(nin + 1), reset_less=True)
-        last = Signal(reset_less=True)
+        # one-hot: the byte lane the frame's next input byte goes to (one LUT to
+        # each lane's enable; a byte counter decoded into lanes took three)
+        lane = Signal(nin, init=1, reset_less=True)
         info_req = Signal()
         dropped = Signal()
         # A byte goes into `shift` the clock after the frame FSM takes it: the
@@ -316,19 +317,19 @@ class ShellCore(wiring.Component):
             m.d.sync += silent.eq(silent + tick)
         m.d.sync += timed_out.eq(loading & ~got & (silent == 15))
         with m.If(~loading):
+            m.d.sync += lane.eq(1)
             with m.If(got & ~st_run):
                 with m.If(is_cls):
-                    m.d.sync += [count.eq(0), last.eq(nin == 1), loading.eq(1)]
+                    m.d.sync += loading.eq(1)
                 with m.Elif(is_info):
                     m.d.sync += info_req.eq(1)
                 if n_test:
                     with m.Elif(is_st):
                         m.d.sync += st_request.eq(1)
         with m.Elif(got):
-            m.d.sync += [count.eq(count + 1), last.eq(count == nin - 2),
-                         writing.eq(1), w_lane.eq(Cat(count == k for k in range(nin))),
-                         w_byte.eq(byte), w_last.eq(last)]
-            with m.If(last):
+            m.d.sync += [lane.eq(Cat(Const(0, 1), lane[:-1])),
+                         writing.eq(1), w_lane.eq(lane), w_byte.eq(byte), w_last.eq(lane[-1])]
+            with m.If(lane[-1]):
                 m.d.sync += loading.eq(0)
         with m.Elif(timed_out):
             m.d.sync += loading.eq(0)
@@ -342,8 +343,8 @@ class ShellCore(wiring.Component):
         # have registered controls: `word` loads every clock (the result, or the
         # reply `const_status` picks when `const_go`: a bit of either is a
         # constant or one register, so four LUT inputs do), `ser` takes `word`
-        # when `word_valid` and moves on when `advance`; its enable `ser_en` is
-        # their OR, registered a clock ahead. A bit that is the same constant in
+        # when `word_valid` and moves on the clock after the transmitter took
+        # byte 0; its enable `ser_en` is their OR, registered a clock ahead. A bit that is the same constant in
         # every reply gets no flip-flop. (Loading `ser` straight from the core and
         # the constant replies, under an enable decoded from the FSM, put two LUTs
         # and a global buffer in front of it: 12.5 ns on an iCE40UP5K.)
@@ -372,7 +373,6 @@ class ShellCore(wiring.Component):
         const_go = Signal()         # the info or status reply goes to `word`
         const_status = Signal(reset_less=True)  # ... and it is the status reply
         word_valid = Signal()       # `word` holds a reply for `ser`
-        advance = Signal()          # the transmitter took byte 0 last clock
         ser_en = Signal()
 
         def word_register(name: str, n: int, res: list, st: list, inf: list) -> list:
@@ -407,12 +407,13 @@ class ShellCore(wiring.Component):
         want_info = info_req
         want_status = st_reply & st_done & ~st_run
         free = idle & ~busy & ~uart_fire & ~const_go & ~word_valid
-        took = tx.i.valid & tx.i.ready & ~advance
+        # (the transmitter is busy from the clock after a transfer, so `ser` has
+        # moved on before it can take another byte)
+        took = tx.i.valid & tx.i.ready
         m.d.sync += [
             const_go.eq(free & (want_info | want_status)),
             const_status.eq(~want_info),
             word_valid.eq(capture | const_go),
-            advance.eq(took),
             ser_en.eq(capture | const_go | took),
         ]
         # (set and clear as logic, not an enable: with the reset, an enable took two LUTs)
