@@ -81,11 +81,12 @@ class UARTTx(wiring.Component):
         m.d.comb += [self.i.ready.eq(~busy), self.tx.eq(bits[0])]
         m.d.sync += [bit_end.eq(busy & (timer == 1)),
                      busy.eq(load | (busy & ~(bit_end & pos[0])))]
+        # `timer` counts down on every clock (idle too: `bit_end` ignores it then),
+        # so it has no enable to decode
+        m.d.sync += timer.eq(timer - 1)
         with m.If(load | bit_end):
             m.d.sync += [bits.eq(Mux(busy, Cat(bits[1:], Const(1, 1)), Cat(Const(0, 1), self.i.payload, Const(1, 1)))),
                          pos.eq(Mux(busy, pos[1:], 1 << 9)), timer.eq(div - 1)]
-        with m.Elif(busy):
-            m.d.sync += timer.eq(timer - 1)
         return m
 
 
