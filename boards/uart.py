@@ -84,8 +84,9 @@ class UARTTx(wiring.Component):
         # `timer` counts down on every clock (idle too: `bit_end` ignores it then),
         # so it has no enable to decode
         m.d.sync += timer.eq(timer - 1)
+        frame = Cat(Const(0, 1), self.i.payload, Const(1, 1))
         with m.If(load | bit_end):
-            m.d.sync += [bits.eq(Mux(busy, Cat(bits[1:], Const(1, 1)), Cat(Const(0, 1), self.i.payload, Const(1, 1)))),
+            m.d.sync += [bits.eq(Mux(busy, Cat(bits[1:], Const(1, 1)), frame)),
                          pos.eq(Mux(busy, pos[1:], 1 << 9)), timer.eq(div - 1)]
         return m
 
